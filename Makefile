@@ -1,0 +1,36 @@
+# Xiangyin: the two commands are `make run` and `make test` (each sets up what it needs first).
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test setup system-deps rasa-env lint bench clean
+
+run: setup rasa-env
+	$(BIN)/xiangyin run
+
+test: setup rasa-env
+	bash scripts/test.sh
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (Xiangyin needs Python >= 3.11)"; exit 1; }
+	bash scripts/install_system_deps.sh
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+rasa-env:
+	bash scripts/setup_rasa.sh
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench: setup
+	$(BIN)/python benchmarks/orders_lifecycle.py
+
+clean:
+	rm -rf $(VENV) var/*.db var/*.db-* .pytest_cache

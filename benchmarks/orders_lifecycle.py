@@ -1,0 +1,101 @@
+"""Full 四单 lifecycles per second (create → dispatch → accept → done → rate), and p95 per
+transition, on SQLite and (if reachable) PostgreSQL. Run by hand:
+
+    .venv/bin/python benchmarks/orders_lifecycle.py [-n 2000] [--pg URL]
+
+One process, one thread (one core). Prints medians of 3 runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from core.actors import Actor  # noqa: E402
+from core.clock import ManualClock  # noqa: E402
+from core.config import load_config  # noqa: E402
+from core.db import Database  # noqa: E402
+from orders.service import OrderRequest, OrderService  # noqa: E402
+
+STEPS = ("create", "accept", "done", "rate")
+
+
+def one_run(db: Database, n: int) -> tuple[float, dict[str, float]]:
+    config = load_config(ROOT / "config.yml", environ={})
+    clock = ManualClock()
+    service = OrderService(db, config, clock)
+    volunteer = Actor.volunteer("jjz_zhang")
+    timings: dict[str, list[float]] = {s: [] for s in STEPS}
+    start = clock.now + timedelta(days=1)
+    began = time.perf_counter()
+    for i in range(n):
+        resident = Actor.resident(f"bench:{i}")
+        t0 = time.perf_counter()
+        request = OrderRequest(
+            resident.id, "haircut", "dongshan", start, start + timedelta(hours=2), request_key=f"b{i}-{began}"
+        )
+        order = service.create(request, resident)
+        t1 = time.perf_counter()
+        service.accept(order.id, volunteer)
+        t2 = time.perf_counter()
+        service.complete(order.id, volunteer, 1)
+        t3 = time.perf_counter()
+        service.rate(order.id, resident, 5)
+        t4 = time.perf_counter()
+        for step, d in zip(STEPS, (t1 - t0, t2 - t1, t3 - t2, t4 - t3), strict=True):
+            timings[step].append(d)
+    elapsed = time.perf_counter() - began
+    p95 = {s: statistics.quantiles(v, n=20)[18] * 1000 for s, v in timings.items()}
+    return n / elapsed, p95
+
+
+def bench(name: str, url: str, n: int, runs: int = 3) -> None:
+    rates, p95s = [], []
+    for _ in range(runs):
+        db = Database(url)
+        if db.engine.dialect.name == "postgresql":
+            from sqlalchemy import text
+
+            with db.engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        db.migrate()
+        rate, p95 = one_run(db, n)
+        rates.append(rate)
+        p95s.append(p95)
+        db.dispose()
+    med = {s: statistics.median(p[s] for p in p95s) for s in STEPS}
+    steps = "  ".join(f"{s} {med[s]:.2f}ms" for s in STEPS)
+    print(f"{name:10s} n={n}  lifecycles/s median {statistics.median(rates):7.0f}  (runs: "
+          f"{', '.join(f'{r:.0f}' for r in rates)})  p95 per transition: {steps}")  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("-n", type=int, default=2000)
+    parser.add_argument("--pg", help="PostgreSQL URL (default: start scripts/pg_test_server.sh)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        bench("sqlite", f"sqlite:///{tmp}/bench.db", args.n)
+    pg = args.pg
+    if pg is None:
+        try:
+            out = subprocess.run(["bash", str(ROOT / "scripts/pg_test_server.sh"), "start"],
+                                 capture_output=True, text=True, check=True)  # fmt: skip
+            pg = out.stdout.strip().splitlines()[-1]
+        except (subprocess.SubprocessError, OSError) as exc:
+            print(f"postgresql skipped: no server ({exc})")
+            return
+    bench("postgresql", pg, args.n)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The `xiangyin` command line: thin front end over the rooms."""

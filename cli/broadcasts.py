@@ -1,0 +1,5 @@
+"""Placeholder: filled in by the broadcasts work."""
+
+import typer
+
+app = typer.Typer(no_args_is_help=True)

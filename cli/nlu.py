@@ -1,0 +1,5 @@
+"""Placeholder: filled in by the nlu work."""
+
+import typer
+
+app = typer.Typer(no_args_is_help=True)

@@ -1,0 +1,1 @@
+"""Shared foundation: configuration, database, clock and actors."""

@@ -1,0 +1,27 @@
+"""Alembic environment: runs on the connection handed over by core.db.migrate (or the URL)."""
+
+from alembic import context
+from sqlalchemy import create_engine
+
+import core.models  # noqa: F401  (registers every room's tables on Base.metadata)
+from core.db import Base
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def run() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+    engine = create_engine(config.get_main_option("sqlalchemy.url"))
+    with engine.begin() as conn:
+        context.configure(connection=conn, target_metadata=target_metadata, render_as_batch=True)
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+run()

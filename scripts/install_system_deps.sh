@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Xiangyin needs (PostgreSQL for tests/production, espeak-ng for
+# offline speech, Chromium for browser tests…). Only missing packages are installed.
+set -euo pipefail
+PACKAGES=(
+  postgresql
+  espeak-ng
+  libsndfile1
+  chromium
+  fonts-noto-cjk
+)
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" -ne 0 ] && ! command -v sudo >/dev/null; then
+  echo "error: missing Debian packages: ${missing[*]} (run as root or install them by hand)" >&2
+  exit 1
+fi
+SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+echo "Installing Debian packages: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
