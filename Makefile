@@ -7,6 +7,7 @@ STAMP := $(VENV)/.installed
 .PHONY: run test setup system-deps rasa-env lint bench clean
 
 run: setup rasa-env
+	$(BIN)/xiangyin demo-data
 	$(BIN)/xiangyin run
 
 test: setup rasa-env
@@ -19,7 +20,7 @@ $(STAMP): pyproject.toml
 	bash scripts/install_system_deps.sh
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev]' --config-settings editable_mode=compat
 	touch $(STAMP)
 
 rasa-env:

@@ -1,9 +1,94 @@
-"""Placeholder: filled in by the bot work (`xiangyin chat`)."""
+"""`xiangyin chat`: the bot's dialogue engine in a terminal, so staff can try it without Telegram.
+
+Type as a resident would; buttons are shown numbered, type the number to press one.
+Messages the bot would send to other people (volunteers, staff) are shown in brackets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import uuid
+from datetime import UTC, datetime
 
 import typer
 
+from bot.engine import DialogueEngine
+from bot.messages import Button, Inbound, InboundKind, Outcome
+from cli.common import console, context, err_console
+from core.app import AppContext
 
-def chat() -> None:
+USER_KEY = re.compile(r"^(cli|tg):[A-Za-z0-9_-]{1,40}$")
+QUIT = {"退出", "再见", "quit", "exit", "q"}
+
+
+def chat(
+    user: str = typer.Option("cli:console", "--user", "-u", help="Resident id, e.g. cli:wang or tg:123456."),
+    village: str | None = typer.Option(None, "--village", "-v", help="The resident's village id (config.yml)."),
+    rasa_url: str | None = typer.Option(None, "--rasa-url", help="Rasa server; default RASA_URL or the sidecar port."),
+) -> None:
     """在终端里和乡音机器人对话 (try the bot without Telegram)."""
-    typer.echo("chat is not available yet")
-    raise typer.Exit(1)
+    if not USER_KEY.match(user):
+        err_console.print(f"--user must look like cli:name or tg:123456, got {user!r}")
+        raise typer.Exit(2)
+    ctx = context()
+    if village is not None and village not in ctx.config.villages:
+        known = ", ".join(ctx.config.villages)
+        err_console.print(f"--village: unknown village {village!r}; known: {known}")
+        raise typer.Exit(2)
+    asyncio.run(_session(ctx, user, village, rasa_url))
+
+
+async def _session(ctx: AppContext, user: str, village: str | None, rasa_url: str | None) -> None:
+    from nlu.client import NluClient
+
+    async with NluClient.from_config(ctx.config, rasa_url) as nlu:
+        engine = DialogueEngine(ctx, nlu)
+        if village:
+            _remember_village(engine, user, village)
+        if not await _nlu_alive(nlu):
+            console.print("[yellow](语言理解服务没有启动:可以按数字选按钮,一样能点单。)[/yellow]")
+        console.print("乡音小助手(输入“退出”结束;按钮前的数字就是按钮)")
+        buttons = _show(await engine.handle(_inbound(user, InboundKind.text, "/start")), user)
+        while True:
+            try:
+                line = (await asyncio.to_thread(input, "您:")).strip()
+            except (EOFError, KeyboardInterrupt):
+                break
+            if line in QUIT:
+                break
+            if line.isdigit() and 1 <= int(line) <= len(buttons):
+                inbound = _inbound(user, InboundKind.button, data=buttons[int(line) - 1].data)
+            else:
+                inbound = _inbound(user, InboundKind.text, line)
+            buttons = _show(await engine.handle(inbound), user) or buttons
+    console.print("再见!")
+
+
+def _inbound(user: str, kind: InboundKind, text: str = "", data: str = "") -> Inbound:
+    return Inbound(user, f"cli:{uuid.uuid4().hex}", kind, datetime.now(UTC), text=text, data=data)
+
+
+def _show(outcome: Outcome, user: str) -> list[Button]:
+    """Print the replies; return the buttons of the last reply that had any, numbered."""
+    numbered: list[Button] = []
+    for reply in outcome.replies:
+        console.print(f"[bold green]乡音:[/bold green]{reply.text}", highlight=False)
+        if reply.buttons:
+            numbered = [b for row in reply.buttons for b in row]
+            labels = "  ".join(f"[{i}] {b.label}" for i, b in enumerate(numbered, 1))
+            console.print(f"[cyan]{labels}[/cyan]", highlight=False)
+    for notice in outcome.notices:
+        console.print(f"[dim](发给 {notice.to}:{notice.reply.text})[/dim]", highlight=False)
+    return numbered
+
+
+def _remember_village(engine: DialogueEngine, user: str, village: str) -> None:
+    conversation = engine.store.load(user)
+    conversation.profile["village"] = village
+    engine.store.save(conversation, f"cli:init:{uuid.uuid4().hex}", engine.ctx.clock())
+
+
+async def _nlu_alive(nlu: object) -> bool:
+    result = await nlu.parse("你好")  # type: ignore[attr-defined]
+    return result.fallback_reason not in {"timeout", "unreachable", "unavailable"}

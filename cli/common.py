@@ -12,7 +12,7 @@ from rich.console import Console
 
 from core.app import AppContext, build_context
 from core.config import ConfigError
-from orders.errors import OrderError
+from core.errors import DomainError
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -38,7 +38,7 @@ def domain_errors(fn: Callable[P, R]) -> Callable[P, R]:
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return fn(*args, **kwargs)
-        except OrderError as exc:
+        except DomainError as exc:
             err_console.print(f"[red]{exc.message_zh}[/red] ({exc.code}: {exc.detail})", highlight=False)
             raise typer.Exit(exc.exit_code) from None
         except ConfigError as exc:

@@ -6,6 +6,8 @@ import typer
 from rich.table import Table
 
 from cli.common import console, context, domain_errors
+from core.actors import Actor
+from core.app import AppContext
 from core.clock import system_clock
 from orders.demo import DEMO_KEY_PREFIX, seed_demo_orders
 
@@ -42,3 +44,26 @@ def demo_data() -> None:
         console.print(f"演示数据已存在 (demo orders with keys {DEMO_KEY_PREFIX}* already exist)")
         return
     console.print(f"已写入 {created} 个演示订单 (demo orders created). 用 `xiangyin orders list` 查看。")
+    _seed_demo_announcement(ctx)
+
+
+def _seed_demo_announcement(ctx: AppContext) -> None:
+    """One draft waiting for approval, so a new user can try the approval flow in the console."""
+    from broadcasts.announcements import AnnouncementDraft, AnnouncementService
+    from broadcasts.models import PlanKind
+
+    service = AnnouncementService(ctx)
+    drafter = next((s for s in ctx.config.staff if "admin" in s.roles and ctx.config.centre.id in s.areas), None)
+    if drafter is None:
+        return
+    text = (
+        "各位村民,本周六上午八点到十一点,县医疗健康服务队在村委会门口开展义诊,"
+        "免费量血压、测血糖,请有需要的老人带上医保卡按时参加。"
+    )
+    view = service.draft(
+        AnnouncementDraft(
+            text=text, audience=[ctx.config.centre.id], title="周六义诊通知", plan=PlanKind.next_slots, count=2
+        ),
+        Actor.staff(drafter.id),
+    )
+    console.print(f"已起草演示广播通知 #{view.id},等待审核 (demo announcement drafted, awaiting approval).")

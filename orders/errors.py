@@ -1,36 +1,12 @@
-"""Domain errors: each carries a plain Chinese message for people and an English one for logs."""
+"""Order workflow errors (the shared kinds live in core.errors)."""
 
 from __future__ import annotations
 
+from core.errors import DomainError as OrderError
+from core.errors import IllegalTransition, NotFound, PermissionDenied
+from core.errors import InvalidInput as InvalidOrder
 
-class OrderError(Exception):
-    code = "order_error"
-    exit_code = 1
-
-    def __init__(self, message_zh: str, detail: str = "") -> None:
-        super().__init__(detail or message_zh)
-        self.message_zh = message_zh
-        self.detail = detail or message_zh
-
-
-class InvalidOrder(OrderError):
-    code = "invalid"
-    exit_code = 2
-
-
-class NotFound(OrderError):
-    code = "not_found"
-    exit_code = 3
-
-
-class PermissionDenied(OrderError):
-    code = "forbidden"
-    exit_code = 4
-
-
-class IllegalTransition(OrderError):
-    code = "illegal_transition"
-    exit_code = 5
+__all__ = ["AlreadyTaken", "IllegalTransition", "InvalidOrder", "NotFound", "OrderError", "PermissionDenied"]
 
 
 class AlreadyTaken(IllegalTransition):

@@ -5,6 +5,7 @@ set -euo pipefail
 PACKAGES=(
   postgresql
   espeak-ng
+  mpg123
   libsndfile1
   chromium
   fonts-noto-cjk

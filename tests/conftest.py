@@ -18,6 +18,9 @@ from core.db import Base, Database
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# A live, trained Rasa sidecar (`rasa_url`, `rasa_sidecar`, `nlu_client`) for any room.
+pytest_plugins = ["tests.rasa_fixture"]
+
 
 @pytest.fixture(scope="session")
 def config() -> AppConfig:

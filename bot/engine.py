@@ -1,0 +1,311 @@
+"""The dialogue engine: one inbound (text, button, anything else) → an Outcome.
+
+Channel-agnostic: adapters (Telegram, terminal) turn their updates into `Inbound` and render
+the `Outcome`.  Per-chat state is loaded from and saved to the database around every turn,
+together with the update's id, so a restart resumes the conversation and a redelivered
+update is answered once.  Turns of one chat run one at a time; different chats in parallel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import ParamSpec, TypeVar
+
+from bot import admin, ordering, residents, texts, volunteers
+from bot.callbacks import CallbackSigner
+from bot.identity import identify
+from bot.messages import Inbound, InboundKind, Outcome
+from bot.nlu import Entities, Nlu, NluResult
+from bot.state import Conversation, ConversationStore
+from bot.turn import Turn
+from core.app import AppContext
+from orders.errors import OrderError
+from orders.service import OrderService
+
+log = logging.getLogger(__name__)
+P = ParamSpec("P")
+T = TypeVar("T")
+
+MAX_TEXT = 1000  # longer messages are pasted documents, not requests
+DRAFT_STEPS = frozenset({*ordering.STEPS, "confirm", "fix"})
+# Steps whose typed answer is free text the NLU need not read.
+FREE_TEXT_STEPS = frozenset({"comment", "announce"})
+# Buttons tied to one question: they carry the conversation's step number.
+DIALOGUE_BUTTONS = frozenset({"t", "s", "v", "w", "n", "ok", "no", "f", "x", "rc", "p", "hv", "ax"})
+ORDER_BUTTONS = frozenset({"c", "cy", "cn", "r", "a", "d", "ra"})
+SMALL_TALK = {"greet": texts.GREETING, "goodbye": texts.GOODBYE, "thanks": texts.THANKS}
+
+
+class DialogueEngine:
+    def __init__(self, ctx: AppContext, nlu: Nlu, signer: CallbackSigner | None = None) -> None:
+        self.ctx = ctx
+        self.nlu = nlu
+        self.orders = OrderService(ctx.db, ctx.config, ctx.clock)
+        self.signer = signer or CallbackSigner.from_db(ctx.db)
+        self.store = ConversationStore(ctx.db)
+        self._locks: dict[str, asyncio.Lock] = {}
+        # SQLite takes one writer at a time and its busy handler sleeps (up to 100 ms) on a
+        # lock conflict, so all of the bot's database work runs on one thread there; the
+        # event loop stays free for network I/O.  PostgreSQL gets a small pool.
+        workers = 1 if ctx.db.is_sqlite else 8
+        self.executor = ThreadPoolExecutor(workers, thread_name_prefix="bot-db")
+        # Time spent in turns and waiting for the NLU, for the throughput benchmark.
+        self.nlu_seconds = 0.0
+        self.handle_seconds = 0.0
+        self.turns = 0
+
+    async def run_db(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run blocking database work off the event loop, on the bot's database thread(s)."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.executor, lambda: fn(*args, **kwargs))
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=True)
+
+    # ------------------------------------------------------------ entry point
+    async def handle(self, inbound: Inbound) -> Outcome:
+        lock = self._locks.setdefault(inbound.user_key, asyncio.Lock())
+        try:
+            async with lock:
+                started = asyncio.get_running_loop().time()
+                outcome = await self._handle(inbound)
+                self.handle_seconds += asyncio.get_running_loop().time() - started
+                self.turns += 1
+                return outcome
+        finally:
+            if not lock.locked() and self._locks.get(inbound.user_key) is lock:
+                del self._locks[inbound.user_key]
+
+    async def _handle(self, inbound: Inbound) -> Outcome:
+        conv, seen = await self.run_db(self._load, inbound)
+        if seen:
+            return Outcome()
+        result = None
+        if self._needs_nlu(conv, inbound):
+            loop = asyncio.get_running_loop()
+            started = loop.time()
+            result = await self.nlu.parse(inbound.text, inbound.received_at)
+            self.nlu_seconds += loop.time() - started
+        return await self.run_db(self._turn, conv, inbound, result)
+
+    def _load(self, inbound: Inbound) -> tuple[Conversation, bool]:
+        return self.store.load_unless_seen(inbound.user_key, inbound.update_key)
+
+    @staticmethod
+    def _needs_nlu(conv: Conversation, inbound: Inbound) -> bool:
+        text = inbound.text.strip()
+        return (
+            inbound.kind is InboundKind.text
+            and bool(text)
+            and not text.startswith("/")
+            and len(text) <= MAX_TEXT
+            and conv.step not in FREE_TEXT_STEPS
+        )
+
+    def _turn(self, conv: Conversation, inbound: Inbound, result: NluResult | None) -> Outcome:
+        who = identify(self.ctx.config, inbound.user_key)
+        turn = Turn(self.ctx, self.orders, self.signer, conv, who, inbound, self.ctx.clock(), result)
+        try:
+            self._route(turn)
+        except OrderError as exc:
+            log.info("bot: domain refused (%s: %s)", exc.code, exc.detail)
+            turn = self._fresh(turn)
+            turn.say(exc.message_zh, turn.menu_rows())
+        except Exception:
+            # Never a crash for the person: log the kind of input only (no text, no names).
+            log.exception("bot: turn failed for a %s input", inbound.kind.value)
+            turn = self._fresh(turn)
+            turn.say(texts.ERROR, turn.menu_rows())
+        if not self.store.save(turn.conv, inbound.update_key, turn.now):
+            return Outcome()  # another worker handled this very update first
+        return turn.out
+
+    def _fresh(self, turn: Turn) -> Turn:
+        """Forget the failed turn's half-made changes to the conversation."""
+        conv = self.store.load(turn.conv.chat_key)
+        return Turn(self.ctx, self.orders, self.signer, conv, turn.who, turn.inbound, turn.now, turn.nlu)
+
+    # ------------------------------------------------------------ routing
+    def _route(self, turn: Turn) -> None:
+        kind = turn.inbound.kind
+        if kind is InboundKind.button:
+            self._button(turn)
+        elif kind is InboundKind.text:
+            self._text(turn, turn.inbound.text.strip())
+        else:
+            turn.say(texts.UNSUPPORTED, () if self._resume(turn) else turn.menu_rows())
+
+    def _text(self, turn: Turn, text: str) -> None:
+        conv = turn.conv
+        if not text:
+            turn.say(texts.NOT_UNDERSTOOD, turn.menu_rows())
+            return
+        if text.startswith("/"):
+            self._command(turn, text)
+            return
+        if len(text) > MAX_TEXT:
+            turn.say(texts.TOO_LONG, () if self._resume(turn) else turn.menu_rows())
+            return
+        if conv.step == "comment":
+            residents.finish_rating(turn, text)
+            return
+        if conv.step == "announce":
+            admin.announce(turn, text)
+            return
+        if conv.step == "served" and volunteers.served_text(turn, text):
+            return
+        result = turn.nlu or NluResult(text, "nlu_fallback", 0.0, Entities(), "unavailable")
+        if conv.step in DRAFT_STEPS and conv.draft is not None:
+            self._draft_text(turn, text, result)
+        elif conv.step == "staff_village" and result.entities.village:
+            residents.talk_to_staff(turn, "", result.entities.village)
+        else:
+            self._topic(turn, text, result)
+
+    def _draft_text(self, turn: Turn, text: str, r: NluResult) -> None:
+        step = turn.conv.step
+        if step in ("confirm", "fix") and r.intent == "affirm" and not _has_draft_entity(r.entities):
+            ordering.submit(turn)
+        elif step == "confirm" and r.intent == "deny" and not _has_draft_entity(r.entities):
+            ordering.ask_fix(turn)
+        elif ordering.take_answer(turn, text, r.entities):
+            ordering.advance(turn)
+        elif r.intent == "deny":
+            ordering.drop(turn)
+        elif r.intent in ("nlu_fallback", "affirm", "greet", "request_service"):
+            turn.say(texts.NLU_DOWN if turn.nlu_down else "我没太听明白,请按下面的按钮,或者换个说法。")
+            self._resume(turn, announce=False)
+        else:
+            self._topic(turn, text, r)
+            self._resume(turn)
+
+    def _topic(self, turn: Turn, text: str, r: NluResult) -> None:
+        intent, e = r.intent, r.entities
+        if intent == "request_service" or (intent == "nlu_fallback" and e.service):
+            if turn.conv.draft is None:
+                ordering.start(turn)
+            ordering.merge(turn, e)
+            ordering.advance(turn)
+        elif intent == "ask_menu":
+            ordering.start(turn)
+            ordering.ask(turn, "service")
+        elif intent == "check_order":
+            residents.show_orders(turn, e)
+        elif intent == "cancel_order":
+            residents.cancel_text(turn, e)
+        elif intent == "rate_order":
+            residents.rate_text(turn, e, text)
+        elif intent == "volunteer_signup":
+            residents.signup(turn, text)
+        elif intent == "talk_to_staff":
+            residents.talk_to_staff(turn, text, e.village)
+        elif intent == "ask_broadcast":
+            turn.say(texts.BROADCAST_INFO, ((turn.button("找工作人员", "menu", "staff"),),))
+        elif intent in SMALL_TALK:
+            turn.say(SMALL_TALK[intent], turn.menu_rows() if intent == "greet" else ())
+        elif intent in ("affirm", "deny"):
+            turn.say("好的。还有什么要帮忙的,按下面的按钮就行。", turn.menu_rows())
+        else:
+            turn.say(texts.NLU_DOWN if turn.nlu_down else texts.NOT_UNDERSTOOD, turn.menu_rows())
+
+    def _resume(self, turn: Turn, *, announce: bool = True) -> bool:
+        """Ask the pending draft question again; True if there was one."""
+        if turn.conv.draft is None or turn.conv.step not in DRAFT_STEPS:
+            return False
+        if announce:
+            turn.say(texts.RESUME)
+        if turn.conv.step == "fix":
+            ordering.ask_fix(turn)
+        else:
+            ordering.advance(turn)
+        return True
+
+    # ------------------------------------------------------------ commands
+    def _command(self, turn: Turn, text: str) -> None:
+        name, _, rest = text[1:].partition(" ")
+        name = name.split("@", 1)[0].lower()  # "/orders@xiangyin_bot" in groups
+        commands: dict[str, Callable[[], None]] = {
+            "start": lambda: turn.say(texts.GREETING, turn.menu_rows()),
+            "help": lambda: turn.say(texts.GREETING, turn.menu_rows()),
+            "menu": lambda: self._topic(turn, "", NluResult("", "ask_menu", 1.0, Entities())),
+            "mine": lambda: residents.show_orders(turn),
+            "staff": lambda: residents.talk_to_staff(turn, ""),
+            "announce": lambda: admin.announce(turn, rest),
+            "orders": lambda: admin.list_orders(turn),
+            "stats": lambda: admin.show_stats(turn),
+        }
+        commands.get(name, lambda: turn.say(texts.NOT_UNDERSTOOD, turn.menu_rows()))()
+
+    # ------------------------------------------------------------ buttons
+    def _button(self, turn: Turn) -> None:
+        parts = self.signer.verify(turn.who.user_key, turn.inbound.data)
+        if not parts:
+            # Forged, foreign or garbled data: say nothing about any order.
+            log.info("bot: refused a button with invalid signature")
+            turn.say(texts.STALE)
+            return
+        kind, args = parts[0], parts[1:]
+        if turn.conv.step == "comment" and kind != "rc":
+            residents.finish_rating(turn, None)  # a new action: record the stars without a comment
+        if kind == "menu" and args:
+            self._menu_button(turn, args[0])
+        elif kind in DIALOGUE_BUTTONS and args:
+            if args[-1] != str(turn.conv.seq):
+                turn.say(texts.STALE)
+                self._resume(turn, announce=False)
+                return
+            self._dialogue_button(turn, kind, args[:-1])
+        elif kind in ORDER_BUTTONS and args and args[0].isdigit():
+            self._order_button(turn, kind, int(args[0]), args[1:])
+        else:
+            turn.say(texts.STALE)
+
+    def _menu_button(self, turn: Turn, which: str) -> None:
+        if which == "order":
+            ordering.start(turn)
+            ordering.advance(turn)
+        elif which == "mine":
+            residents.show_orders(turn)
+        elif which == "staff":
+            residents.talk_to_staff(turn, "")
+        elif which == "vol":
+            residents.signup(turn, "")
+
+    def _dialogue_button(self, turn: Turn, kind: str, args: list[str]) -> None:
+        arg = args[0] if args else ""
+        if kind == "rc":
+            residents.finish_rating(turn, None)
+        elif kind == "p" and len(args) == 2 and args[0].isdigit() and args[1].isdigit():
+            volunteers.served(turn, int(args[0]), int(args[1]))
+        elif kind == "hv":
+            residents.talk_to_staff(turn, "", arg)
+        elif kind == "ax":
+            turn.conv.step = None
+            turn.say("好的,不发了。", edit=True)
+        else:
+            ordering.on_button(turn, kind, arg)
+
+    def _order_button(self, turn: Turn, kind: str, order_id: int, rest: list[str]) -> None:
+        if kind == "c":
+            residents.ask_cancel(turn, order_id)
+        elif kind == "cy":
+            residents.do_cancel(turn, order_id)
+        elif kind == "cn":
+            turn.say("好的,不撤了。", edit=True)
+        elif kind == "r" and rest and rest[0] in {"1", "2", "3", "4", "5"}:
+            residents.press_stars(turn, order_id, int(rest[0]))
+        elif kind == "a":
+            volunteers.accept(turn, order_id)
+        elif kind == "d":
+            volunteers.ask_done(turn, order_id)
+        elif kind == "ra" and rest:
+            admin.reassign(turn, order_id, rest[0])
+        else:
+            turn.say(texts.STALE)
+
+
+def _has_draft_entity(e: Entities) -> bool:
+    return any((e.service, e.village, e.time, e.count, e.phone))

@@ -1,0 +1,166 @@
+"""The outbox: order history (order_events) → messages to residents, volunteers and staff.
+
+A persistent cursor (bot_meta "outbox:telegram") records the last event whose messages were
+sent; it is advanced event by event after sending, so a crash resends at most one event's
+messages and never loses one.  Reminders before the agreed time are recorded per order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from bot import texts
+from bot.callbacks import CallbackSigner
+from bot.identity import telegram_key
+from bot.messages import Notice, Reply
+from bot.models import BotMeta, SentReminder
+from bot.residents import staff_covering
+from bot.timeslots import describe
+from core.config import AppConfig, Team
+from core.db import Database
+from orders.models import Order, OrderEvent, OrderStatus
+from orders.views import OrderView
+
+REMIND_BEFORE = timedelta(hours=1)
+S = OrderStatus
+
+
+@dataclass(frozen=True)
+class EventNotices:
+    event_id: int
+    notices: list[Notice]
+
+
+class Notifier:
+    def __init__(self, db: Database, config: AppConfig, signer: CallbackSigner, cursor: str = "outbox:telegram"):
+        self.db = db
+        self.config = config
+        self.signer = signer
+        self.cursor_key = cursor
+
+    # ------------------------------------------------------------ cursor
+    def cursor(self) -> int:
+        with self.db.session() as s:
+            value = s.scalar(select(BotMeta.value).where(BotMeta.key == self.cursor_key))
+            return int(value) if value else 0
+
+    def advance(self, event_id: int) -> None:
+        with self.db.session() as s:
+            row = s.get(BotMeta, self.cursor_key)
+            if row is None:
+                s.add(BotMeta(key=self.cursor_key, value=str(event_id)))
+            elif int(row.value) < event_id:
+                row.value = str(event_id)
+
+    # ------------------------------------------------------------ events → notices
+    def pending(self, now: datetime, limit: int = 100) -> list[EventNotices]:
+        with self.db.session() as s:
+            rows = s.execute(
+                select(OrderEvent, Order)
+                .join(Order, Order.id == OrderEvent.order_id)
+                .where(OrderEvent.id > self.cursor())
+                .order_by(OrderEvent.id)
+                .limit(limit)
+            ).all()
+            items = [(e.id, e.actor, e.from_status, e.to_status, OrderView.of(o)) for e, o in rows]
+        return [EventNotices(i, self._notices(actor, f, t, o, now)) for i, actor, f, t, o in items]
+
+    def _notices(self, actor: str, before: str | None, after: str, order: OrderView, now: datetime) -> list[Notice]:
+        """What each person must hear about one transition.  `order` is the order as it is
+        now, so a notice about an old event never offers a button that no longer applies."""
+        out: list[Notice] = []
+        head = f"单子 {order.display_number}({texts.service_name(self.config, order.service_id)})"
+        mine = f"您的{head}"
+        resident = order.resident_key
+        if after == S.dispatched:
+            team = self.config.teams_by_id.get(order.team_id or "")
+            if team is not None and order.status is S.dispatched:
+                out += self._offer(team, order, now)
+            if before != S.submitted:  # the first dispatch was announced when the order was placed
+                name = texts.team_name(self.config, order.team_id)
+                out.append(_to(resident, f"{mine}还在找人,现在转给“{name}”了,有人接单马上告诉您。"))
+        elif after == S.submitted and before == S.submitted:  # flagged: no team anywhere
+            out += self._to_staff(order, f"{head}在{self._village(order)},没有服务队能接,请安排。")
+        elif after == S.accepted:
+            volunteer = texts.member_name(self.config, order.volunteer_id)
+            when = describe(order.window_start, order.window_end, now)
+            out.append(_to(resident, f"好消息!{volunteer}接了{mine},会在{when}上门。"))
+            taken = f"{head}已经被{volunteer}接了,谢谢大家。"
+            out += [_to(k, taken) for k in self._members(order.team_id, exclude=order.volunteer_id)]
+        elif after == S.expired:
+            out.append(_to(resident, f"{mine}暂时没人接,已经告诉工作人员,他们会帮您安排。"))
+            out += self._to_staff(order, f"{head}在{self._village(order)},超时没人接,请用 /orders 改派。")
+        elif after == S.done:
+            stars = [self.signer.button(resident, texts.stars(n), "r", order.id, n) for n in range(5, 0, -1)]
+            rows = ((stars[0], stars[1]), tuple(stars[2:]))
+            out.append(Notice(resident, Reply(f"{mine}已经完成了。满意吗?请点星星打个分:", rows)))
+        elif after == S.cancelled:
+            if actor != f"resident:{resident}":
+                out.append(_to(resident, f"{mine}已经被工作人员撤销了。有疑问可以找工作人员。"))
+            if before in (S.dispatched, S.accepted):
+                out += [_to(k, f"{head}撤销了,不用去了。") for k in self._members(order.team_id)]
+        elif after == S.rated and order.volunteer_id and order.rating:
+            text = f"居民给{head}打了 {order.rating} 颗星,谢谢您的付出!"
+            out += [_to(k, text) for k in self._members(order.team_id, only=order.volunteer_id)]
+        return out
+
+    def _offer(self, team: Team, order: OrderView, now: datetime) -> list[Notice]:
+        card = texts.order_card(self.config, order, now)
+        out = []
+        for member in team.members:
+            if member.telegram_id is None:
+                continue
+            key = telegram_key(member.telegram_id)
+            button = self.signer.button(key, "接单", "a", order.id)
+            out.append(Notice(key, Reply(f"有新单子,谁有空?\n{card}\n能去的请点“接单”。", ((button,),))))
+        return out
+
+    def _members(self, team_id: str | None, *, exclude: str | None = None, only: str | None = None) -> list[str]:
+        team = self.config.teams_by_id.get(team_id or "")
+        if team is None:
+            return []
+        return [
+            telegram_key(m.telegram_id)
+            for m in team.members
+            if m.telegram_id is not None and m.id != exclude and (only is None or m.id == only)
+        ]
+
+    def _to_staff(self, order: OrderView, text: str) -> list[Notice]:
+        return [_to(telegram_key(p.telegram_id or 0), text) for p in staff_covering(self.config, order.village_id)]
+
+    def _village(self, order: OrderView) -> str:
+        return texts.village_name(self.config, order.village_id)
+
+    # ------------------------------------------------------------ reminders
+    def due_reminders(self, now: datetime) -> list[tuple[int, Notice]]:
+        """Accepted orders starting within the hour whose volunteer was not reminded yet."""
+        with self.db.session() as s:
+            reminded = select(SentReminder.order_id)
+            rows = s.scalars(
+                select(Order).where(
+                    Order.status == S.accepted,
+                    Order.window_start <= now + REMIND_BEFORE,
+                    Order.window_end > now,
+                    Order.id.not_in(reminded),
+                )
+            ).all()
+            orders = [OrderView.of(o) for o in rows]
+        out = []
+        for order in orders:
+            for key in self._members(order.team_id, only=order.volunteer_id):
+                card = texts.order_card(self.config, order, now, phone=True)
+                button = self.signer.button(key, "完成了", "d", order.id)
+                out.append((order.id, Notice(key, Reply(f"提醒您:这个单子快到时间了。\n{card}", ((button,),)))))
+        return out
+
+    def mark_reminded(self, order_id: int, now: datetime) -> None:
+        with self.db.session() as s:
+            if s.get(SentReminder, order_id) is None:
+                s.add(SentReminder(order_id=order_id, sent_at=now))
+
+
+def _to(user_key: str, text: str) -> Notice:
+    return Notice(user_key, Reply(text))

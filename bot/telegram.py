@@ -1,0 +1,318 @@
+"""The Telegram adapter (python-telegram-bot 22) and the bot's runtime service.
+
+`TelegramFrontend(ctx, nlu)` is what `xiangyin run` starts: polling by default, a webhook by
+config, `base_url` for a local Bot API server.  Besides answering updates it runs three
+loops: the outbox (order history → messages), the deadline sweep (OrderService.expire_overdue)
+and reminders before the agreed time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+from telegram import (
+    BotCommand,
+    BotCommandScopeChat,
+    BotCommandScopeDefault,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Update,
+)
+from telegram.constants import ChatType, MessageLimit
+from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
+
+from bot.engine import DialogueEngine
+from bot.identity import telegram_id, telegram_key
+from bot.messages import Inbound, InboundKind, Notice, Outcome, Reply
+from bot.nlu import Nlu
+from bot.notify import Notifier
+from bot.state import PROCESSED_TTL
+from core.app import AppContext
+from core.config import AppConfig, Role
+from orders.service import OrderService
+
+log = logging.getLogger(__name__)
+
+NO_TOKEN_MESSAGE = (
+    "Telegram bot not started: no token configured (set XIANGYIN_TELEGRAM_TOKEN). "
+    "Residents can still be served with `xiangyin chat`."
+)
+OUTBOX_MIN_GAP = 0.1  # seconds between outbox passes when woken by busy chats
+RESIDENT_COMMANDS = [
+    BotCommand("start", "开始 / 看菜单"),
+    BotCommand("menu", "点服务"),
+    BotCommand("mine", "我的单子"),
+    BotCommand("staff", "找工作人员"),
+]
+STAFF_COMMANDS = [
+    BotCommand("announce", "写大喇叭广播稿(交给审核)"),
+    BotCommand("orders", "没办完和超时的单子"),
+    BotCommand("stats", "今天和本月的统计"),
+]
+
+
+def token_configured(config: AppConfig) -> bool:
+    """True when a bot token is set (config or XIANGYIN_TELEGRAM_TOKEN)."""
+    return bool(config.telegram.token and config.telegram.token.strip())
+
+
+def to_inbound(update: Update) -> Inbound | None:
+    """The channel-neutral view of an update; None for what the bot ignores.
+
+    Edited messages are ignored on purpose: acting on an edit could place an order twice.
+    Group chats are ignored: orders are personal and replies may hold a phone number.
+    """
+    key = f"tg:u:{update.update_id}"
+    now = datetime.now(UTC)
+    query = update.callback_query
+    if query is not None:
+        if query.message is not None and query.message.chat.type != ChatType.PRIVATE:
+            return None
+        return Inbound(telegram_key(query.from_user.id), key, InboundKind.button, now, data=query.data or "")
+    message = update.message
+    if message is None or message.from_user is None or message.chat.type != ChatType.PRIVATE:
+        return None
+    received = message.date or now
+    if message.text is not None:
+        return Inbound(telegram_key(message.from_user.id), key, InboundKind.text, received, text=message.text)
+    return Inbound(telegram_key(message.from_user.id), key, InboundKind.unsupported, received)
+
+
+def markup(reply: Reply) -> InlineKeyboardMarkup | None:
+    if not reply.buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(b.label, callback_data=b.data) for b in row] for row in reply.buttons]
+    )
+
+
+def _fit(text: str) -> str:
+    limit = MessageLimit.MAX_TEXT_LENGTH
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class TelegramFrontend:
+    """Runtime service: the Telegram bot plus its outbox, deadline sweep and reminders."""
+
+    name = "telegram"
+
+    def __init__(
+        self,
+        ctx: AppContext,
+        nlu: Nlu,
+        *,
+        outbox_interval: float = 2.0,
+        sweep_interval: float = 60.0,
+        poll_timeout: int = 10,
+        concurrency: int = 64,
+    ) -> None:
+        self.ctx = ctx
+        self.engine = DialogueEngine(ctx, nlu)
+        self.notifier = Notifier(ctx.db, ctx.config, self.engine.signer)
+        self.orders = OrderService(ctx.db, ctx.config, ctx.clock)
+        self.outbox_interval = outbox_interval
+        self.sweep_interval = sweep_interval
+        self.poll_timeout = poll_timeout
+        self.concurrency = concurrency
+        self.application: Application | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._outbox_wakeup = asyncio.Event()
+
+    # ------------------------------------------------------------ lifecycle
+    def build_application(self) -> Application:
+        settings = self.ctx.config.telegram
+        if not token_configured(self.ctx.config):
+            raise RuntimeError(NO_TOKEN_MESSAGE)
+        builder: ApplicationBuilder = (
+            Application.builder()
+            .token(settings.token or "")
+            # Flood control: queue sends under Telegram's limits, retry once after RetryAfter.
+            .rate_limiter(AIORateLimiter(overall_max_rate=settings.max_messages_per_second, max_retries=2))
+            .concurrent_updates(self.concurrency)  # the engine serialises turns per chat
+            # httpcore checks every pooled connection on each request: a small pool is
+            # cheaper, and a bot never needs more parallel sends than this.
+            .connection_pool_size(16)
+            .job_queue(None)  # our loops are plain tasks; no APScheduler inside PTB
+        )
+        if settings.base_url:
+            base = settings.base_url.rstrip("/")
+            builder = builder.base_url(base if base.endswith("/bot") else f"{base}/bot")
+        application = builder.build()
+        application.add_handler(TypeHandler(Update, self._on_update))
+        application.add_error_handler(self._on_error)
+        return application
+
+    async def start(self) -> None:
+        self.application = app = self.build_application()
+        await app.initialize()
+        await self._set_commands()
+        await app.start()
+        settings = self.ctx.config.telegram
+        assert app.updater is not None
+        allowed = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
+        if settings.mode == "webhook":
+            if not settings.webhook_url:
+                raise RuntimeError("telegram.mode is webhook but telegram.webhook_url is not set in config.yml")
+            await app.updater.start_webhook(
+                listen=settings.webhook_listen,
+                port=settings.webhook_port,
+                url_path="telegram",
+                webhook_url=settings.webhook_url,
+                secret_token=hashlib.sha256((settings.token or "").encode()).hexdigest()[:32],
+                allowed_updates=allowed,
+            )
+        else:
+            await app.updater.start_polling(
+                poll_interval=0.0,
+                timeout=self.poll_timeout,
+                allowed_updates=allowed,
+                drop_pending_updates=False,
+            )
+        self._tasks = [
+            asyncio.create_task(self._loop(self.outbox_interval, self.flush_outbox, wake=True), name="bot-outbox"),
+            asyncio.create_task(self._loop(self.sweep_interval, self.sweep), name="bot-sweep"),
+        ]
+        log.info("telegram bot started (%s)", settings.mode)
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+        app, self.application = self.application, None
+        if app is None:
+            return
+        if app.updater is not None and app.updater.running:
+            await app.updater.stop()
+        if app.running:
+            await app.stop()
+        await app.shutdown()
+        self.engine.close()
+        log.info("telegram bot stopped")
+
+    async def _set_commands(self) -> None:
+        assert self.application is not None
+        bot = self.application.bot
+        await bot.set_my_commands(RESIDENT_COMMANDS, scope=BotCommandScopeDefault())
+        for person in self.ctx.config.staff:
+            if person.telegram_id is None or not ({Role.admin, Role.approver} & set(person.roles)):
+                continue
+            try:
+                scope = BotCommandScopeChat(person.telegram_id)
+                await bot.set_my_commands(RESIDENT_COMMANDS + STAFF_COMMANDS, scope=scope)
+            except BadRequest:
+                # The staff member never opened the bot yet: their menu shows resident commands.
+                log.info("telegram: staff command menu not set for %s (chat not found)", person.id)
+
+    # ------------------------------------------------------------ updates
+    async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        inbound = to_inbound(update)
+        query = update.callback_query
+        if inbound is None:
+            if query is not None:
+                await query.answer()
+            return
+        outcome = await self.engine.handle(inbound)
+        if query is not None:
+            with contextlib.suppress(TelegramError):
+                await query.answer(outcome.toast)
+        await self.render(update, outcome)
+        self._outbox_wakeup.set()  # a turn may have changed an order: tell the others soon
+
+    async def render(self, update: Update, outcome: Outcome) -> None:
+        assert self.application is not None
+        bot = self.application.bot
+        chat = update.effective_chat
+        query = update.callback_query
+        for reply in outcome.replies:
+            if reply.edit and query is not None and query.message is not None:
+                try:
+                    await bot.edit_message_text(
+                        _fit(reply.text), chat_id=query.message.chat.id,
+                        message_id=query.message.message_id, reply_markup=markup(reply),
+                    )  # fmt: skip
+                    continue
+                except BadRequest:
+                    pass  # too old to edit or unchanged: send it as a new message instead
+            if chat is not None:
+                await bot.send_message(chat.id, _fit(reply.text), reply_markup=markup(reply))
+        for notice in outcome.notices:
+            await self.send_notice(notice)
+
+    async def send_notice(self, notice: Notice) -> bool:
+        """False only on a temporary failure (worth retrying); permanent ones are logged."""
+        assert self.application is not None
+        chat_id = telegram_id(notice.to)
+        if chat_id is None:
+            return True  # a terminal user: nothing to deliver to
+        try:
+            await self.application.bot.send_message(chat_id, _fit(notice.reply.text), reply_markup=markup(notice.reply))
+        except (BadRequest, Forbidden) as exc:
+            # Blocked the bot or never started it: retrying will not help.
+            log.warning("telegram: notice not delivered (%s)", type(exc).__name__)
+        except TelegramError as exc:
+            log.warning("telegram: notice delivery failed, will retry (%s)", type(exc).__name__)
+            return False
+        return True
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        # PTB passes the exception here; log its type and trace, never the update (personal data).
+        log.error("telegram: error while handling an update", exc_info=context.error)
+
+    # ------------------------------------------------------------ background loops
+    async def _loop(self, interval: float, work: Callable[[], Awaitable[object]], *, wake: bool = False) -> None:
+        while True:
+            try:
+                await work()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("telegram: background job %s failed; retrying", getattr(work, "__name__", work))
+            if wake:
+                # At most a few outbox passes a second under load: each pass is a query.
+                await asyncio.sleep(OUTBOX_MIN_GAP)
+                # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancellation
+                # that arrives just as the event fires, and stop() would then hang.
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(interval):
+                        await self._outbox_wakeup.wait()
+                self._outbox_wakeup.clear()
+            else:
+                await asyncio.sleep(interval)
+
+    async def flush_outbox(self) -> int:
+        """Send the messages of every new order event; the cursor moves after each event."""
+        sent = 0
+        while True:
+            batch = await self.engine.run_db(self.notifier.pending, self.ctx.clock())
+            if not batch:
+                return sent
+            for item in batch:
+                for notice in item.notices:
+                    if not await self.send_notice(notice):
+                        return sent  # Telegram unreachable: resume from this event later
+                    sent += 1
+                await self.engine.run_db(self.notifier.advance, item.event_id)
+
+    async def sweep(self) -> None:
+        """Deadline sweep, reminders and housekeeping."""
+        changed = await self.engine.run_db(self.orders.expire_overdue)
+        if changed:
+            log.info("deadline sweep: %d orders escalated or expired", len(changed))
+            self._outbox_wakeup.set()
+        now = self.ctx.clock()
+        for order_id, notice in await self.engine.run_db(self.notifier.due_reminders, now):
+            if await self.send_notice(notice):
+                await self.engine.run_db(self.notifier.mark_reminded, order_id, now)
+        await self.engine.run_db(self.engine.store.prune, now - PROCESSED_TTL)
+
+
+__all__ = ["NO_TOKEN_MESSAGE", "TelegramFrontend", "to_inbound", "token_configured"]

@@ -1,0 +1,68 @@
+"""One turn of a conversation: what came in, who sent it, and the reply being built."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from bot.callbacks import CallbackSigner
+from bot.identity import Identity
+from bot.messages import Button, Inbound, Notice, Outcome, Reply
+from bot.nlu import DOWN_REASONS, NluResult
+from bot.state import Conversation
+from core.app import AppContext
+from core.config import AppConfig
+from orders.service import OrderService
+
+Rows = tuple[tuple[Button, ...], ...]
+
+
+@dataclass
+class Turn:
+    ctx: AppContext
+    orders: OrderService
+    signer: CallbackSigner
+    conv: Conversation
+    who: Identity
+    inbound: Inbound
+    now: datetime
+    nlu: NluResult | None = None
+    out: Outcome = field(default_factory=Outcome)
+    _bumped: bool = False
+
+    @property
+    def config(self) -> AppConfig:
+        return self.ctx.config
+
+    @property
+    def nlu_down(self) -> bool:
+        return self.nlu is not None and self.nlu.fallback_reason in DOWN_REASONS
+
+    def button(self, label: str, *parts: object) -> Button:
+        """A button for this user that stays valid (menu entries, order actions)."""
+        return self.signer.button(self.who.user_key, label, *parts)
+
+    def step_button(self, label: str, *parts: object) -> Button:
+        """A dialogue button: only valid until the next question is asked."""
+        if not self._bumped:
+            self.conv.seq += 1
+            self._bumped = True
+        return self.signer.button(self.who.user_key, label, *parts, self.conv.seq)
+
+    def say(self, text: str, rows: Rows = (), *, edit: bool = False) -> None:
+        self.out.say(text, rows, edit=edit)
+
+    def notify(self, to: str, text: str, rows: Rows = ()) -> None:
+        if to != self.who.user_key:
+            self.out.notices.append(Notice(to, Reply(text, rows)))
+
+    def menu_rows(self) -> Rows:
+        """The main menu, for people who don't type."""
+        return (
+            (self.button("我要点服务", "menu", "order"), self.button("我的单子", "menu", "mine")),
+            (self.button("找工作人员", "menu", "staff"), self.button("我想当志愿者", "menu", "vol")),
+        )
+
+
+def rows_of(buttons: list[Button], per_row: int) -> Rows:
+    return tuple(tuple(buttons[i : i + per_row]) for i in range(0, len(buttons), per_row))

@@ -1,0 +1,68 @@
+"""接单 and 完成 for volunteers: the buttons on order offers sent to a team's members."""
+
+from __future__ import annotations
+
+from bot import queries, texts
+from bot.turn import Turn, rows_of
+from core.actors import Actor
+from orders.errors import AlreadyTaken, OrderError
+from orders.models import OrderStatus
+
+SERVED_CHOICES = (1, 2, 3, 5, 10, 20)
+
+
+def accept(turn: Turn, order_id: int) -> None:
+    order = queries.order_by_id(turn.ctx.db, order_id)
+    member = turn.who.member_in(order.team_id) if order else None
+    if order is None or member is None:
+        # A resident (or another team) pressing an offer: refuse without showing the order.
+        turn.say("这个单子不是派给您的服务队的,您不能接。")
+        return
+    try:
+        order = turn.orders.accept(order_id, Actor.volunteer(member.id))
+    except AlreadyTaken as exc:
+        who = texts.member_name(turn.config, exc.taken_by)
+        turn.say(f"来晚了一步,单子 {order.display_number} 已经被{who}接了。谢谢您!", edit=True)
+        return
+    except OrderError as exc:
+        turn.say(f"单子 {order.display_number}:{exc.message_zh}", edit=True)
+        return
+    card = texts.order_card(turn.config, order, turn.now, phone=True)
+    rows = ((turn.button("完成了", "d", order.id),),)
+    turn.say(f"好的,这个单子归您了!\n{card}\n请按时上门,做完以后按“完成了”。", rows, edit=True)
+
+
+def ask_done(turn: Turn, order_id: int) -> None:
+    order = queries.order_by_id(turn.ctx.db, order_id)
+    if order is None or order.volunteer_id not in turn.who.member_ids:
+        turn.say("只有接这个单的志愿者才能登记完成。")
+        return
+    if order.status is not OrderStatus.accepted:
+        turn.say(f"单子 {order.display_number} 现在是“{order.status.label}”,不用再登记了。")
+        return
+    turn.conv.step, turn.conv.pending = "served", {"served_order": order_id}
+    buttons = [turn.step_button(f"{n}人", "p", order_id, n) for n in SERVED_CHOICES]
+    turn.say(texts.ASK_SERVED, rows_of(buttons, 3))
+
+
+def served(turn: Turn, order_id: int, people: int) -> None:
+    order = queries.order_by_id(turn.ctx.db, order_id)
+    if order is None or order.volunteer_id not in turn.who.member_ids:
+        turn.say("只有接这个单的志愿者才能登记完成。")
+        return
+    turn.conv.step, turn.conv.pending = None, {}
+    try:
+        order = turn.orders.complete(order_id, Actor.volunteer(order.volunteer_id or ""), people)
+    except OrderError as exc:
+        turn.say(exc.message_zh)
+        return
+    turn.say(f"好的,单子 {order.display_number} 已经登记完成,服务了 {people} 人。辛苦了!", edit=True)
+
+
+def served_text(turn: Turn, text: str) -> bool:
+    """A typed number of people served; False if the text was not a number."""
+    digits = "".join(ch for ch in text if ch.isdigit())
+    if not digits or len(digits) > 4:
+        return False
+    served(turn, int(turn.conv.pending.get("served_order", 0)), int(digits))
+    return True

@@ -1,0 +1,98 @@
+"""`xiangyin run`: every runtime part in one process, started in order, stopped in reverse.
+
+The web console and the broadcast scheduler come up first so staff can work at once; the
+Rasa sidecar trains/starts in the background (the bot answers with menu buttons meanwhile);
+the Telegram bot starts only when a token is configured.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+
+from bot.telegram import NO_TOKEN_MESSAGE, TelegramFrontend, token_configured
+from broadcasts.runtime import BroadcastRuntime
+from cli.common import console, context
+from core.app import AppContext, RuntimeService
+from nlu.client import NluClient
+from nlu.sidecar import RasaSidecar
+from web.service import WebService
+
+log = logging.getLogger("xiangyin.run")
+
+
+class SidecarInBackground:
+    """Starts the Rasa sidecar without holding up the rest (first training takes ~1–2 min)."""
+
+    name = "rasa"
+
+    def __init__(self, sidecar: RasaSidecar) -> None:
+        self.sidecar = sidecar
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._start())
+
+    async def _start(self) -> None:
+        try:
+            await self.sidecar.start()
+            console.print(f"语言理解服务已就绪 (Rasa ready): {self.sidecar.url}")
+        except Exception as exc:  # the bot keeps working with menu buttons
+            log.error("Rasa sidecar failed to start: %s", exc)
+            console.print(f"[yellow]语言理解服务没有启动,机器人先用菜单按钮 (Rasa not started: {exc})[/yellow]")
+
+    async def stop(self) -> None:
+        if self._task and not self._task.done():
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self.sidecar.stop()
+
+
+async def serve_all(ctx: AppContext, stop: asyncio.Event) -> None:
+    config = ctx.config
+    sidecar = RasaSidecar(config)
+    nlu = NluClient(sidecar.url, config, timeout=config.nlu.timeout_seconds, threshold=config.nlu.confidence_threshold)
+    web = WebService(ctx)
+    parts: list[RuntimeService] = [web, BroadcastRuntime(ctx), SidecarInBackground(sidecar)]
+    if token_configured(config):
+        parts.append(TelegramFrontend(ctx, nlu))
+    else:
+        console.print(f"[yellow]{NO_TOKEN_MESSAGE}[/yellow]")
+    started: list[RuntimeService] = []
+    try:
+        for part in parts:
+            await part.start()
+            started.append(part)
+            log.info("started %s", part.name)
+        console.print(
+            f"\n乡音已启动 (Xiangyin is running).\n  网页后台 web console: {web.url}\n"
+            f"  数据库 database: {ctx.db.engine.url.render_as_string(hide_password=True)}\n"
+            f"  音频 audio: {config.broadcasts.audio_dir}/\n  按 Ctrl-C 停止 (Ctrl-C to stop).",
+            highlight=False,
+        )
+        await stop.wait()
+    finally:
+        for part in reversed(started):
+            try:
+                await part.stop()
+            except Exception:
+                log.exception("stopping %s failed", part.name)
+        await nlu.aclose()
+        ctx.db.dispose()
+
+
+def serve() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    ctx = context()
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await serve_all(ctx, stop)
+
+    asyncio.run(main())

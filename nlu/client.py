@@ -1,0 +1,172 @@
+"""The app's client for the Rasa sidecar: text in, normalised `NluResult` out, never an exception.
+
+Usage (bot, web, CLI)::
+
+    client = NluClient(url, config, timeout=config.nlu.timeout_seconds,
+                       threshold=config.nlu.confidence_threshold)
+    result = await client.parse("冰箱坏了能来修下不")
+    result.intent               # "request_service"
+    result.entities.service     # "appliance_repair"
+    result.entities.time        # TimeWindow(start, end) in Asia/Shanghai, or None
+    await client.aclose()
+
+`parse` posts to Rasa's `POST /model/parse`, applies the confidence threshold, then runs the
+`Normaliser` (service/village ids, time windows, numbers, phones, order numbers; it also fills
+entities Rasa missed where a deterministic rule is reliable).  Whatever goes wrong – empty text,
+sidecar down or slow, a garbled reply – the result is intent `nlu_fallback` with a
+`fallback_reason`, and the deterministic entities are still filled, so a dialogue that asked
+"哪天?" can still use "明天上午" when Rasa is away.  Logs carry reasons and lengths, never the
+text (it may hold names and phones).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import unicodedata
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from core.clock import LOCAL_TZ
+from core.config import AppConfig
+from nlu import FALLBACK_INTENT, INTENTS
+from nlu.normalise import Normaliser
+from nlu.result import Entities, NluResult, TimeWindow
+
+__all__ = ["Entities", "NluClient", "NluResult", "TimeWindow", "clean_text"]
+
+log = logging.getLogger(__name__)
+
+# Rasa's cost grows with length and nobody types a request longer than this; the tail of a
+# 10,000-character paste carries no intent we could act on.
+MAX_CHARS = 500
+# Trained (nlu/data/nlu.yml) so off-topic chat has a home; never shown outside the client.
+OUT_OF_SCOPE = "out_of_scope"
+
+
+def clean_text(text: str) -> str:
+    """Drop control/format characters, fold full-width forms, collapse whitespace, cap length."""
+    text = unicodedata.normalize("NFKC", text)
+    kept = [" " if ch.isspace() else ch for ch in text if ch.isspace() or unicodedata.category(ch)[0] != "C"]
+    return " ".join("".join(kept).split())[:MAX_CHARS]
+
+
+class NluClient:
+    """Async client of one Rasa server (the sidecar or RASA_URL)."""
+
+    def __init__(
+        self,
+        url: str,
+        config: AppConfig,
+        *,
+        timeout: float,
+        threshold: float,
+        client: httpx.AsyncClient | None = None,
+        cooldown: float = 3.0,
+    ) -> None:
+        self.url = url.rstrip("/")
+        self.timeout = timeout
+        self.threshold = threshold
+        self.normaliser = Normaliser(config)
+        self._own_client = client is None
+        self._http = client or httpx.AsyncClient(
+            timeout=httpx.Timeout(timeout),
+            # Loopback sidecar: no proxies from the environment, keep connections warm.
+            trust_env=False,
+            limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),
+        )
+        # After a timeout or refused connection we answer fallback at once for `cooldown`
+        # seconds instead of making every message of a busy chat wait for the timeout again.
+        self._cooldown = cooldown
+        self._down_until = 0.0
+
+    @classmethod
+    def from_config(cls, config: AppConfig, url: str | None = None) -> NluClient:
+        url = url or config.nlu.url or f"http://127.0.0.1:{config.nlu.port}"
+        return cls(url, config, timeout=config.nlu.timeout_seconds, threshold=config.nlu.confidence_threshold)
+
+    async def parse(self, text: str, received_at: datetime | None = None) -> NluResult:
+        """Understand one message.  Never raises (except cancellation)."""
+        try:
+            return await self._parse(text, received_at)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # a bug of ours must not take the bot down; say so in the log
+            log.exception("nlu: unexpected error while parsing (%d chars)", len(text or ""))
+            return NluResult(str(text or ""), FALLBACK_INTENT, 0.0, Entities(), "internal_error")
+
+    async def _parse(self, text: str, received_at: datetime | None) -> NluResult:
+        text = text if isinstance(text, str) else str(text)
+        received_at = received_at or datetime.now(LOCAL_TZ)
+        # A naive time is taken as local (Asia/Shanghai), never as the server's zone.
+        received_at = (received_at if received_at.tzinfo else received_at.replace(tzinfo=LOCAL_TZ)).astimezone(LOCAL_TZ)
+        cleaned = clean_text(text)
+        if not cleaned:
+            return NluResult(text, FALLBACK_INTENT, 0.0, Entities(), "empty")
+        reply, reason = await self._ask_rasa(cleaned)
+        raw_entities: list[dict[str, Any]] = []
+        if reply is None:
+            intent, confidence = FALLBACK_INTENT, 0.0
+        else:
+            intent, confidence, raw_entities, reason = self._read_reply(reply)
+        entities = self.normaliser.entities(cleaned, raw_entities, received_at, intent=intent)
+        if reason:
+            log.info("nlu: fallback (%s), confidence %.2f, %d chars", reason, confidence, len(cleaned))
+        return NluResult(text, intent, confidence, entities, reason)
+
+    async def _ask_rasa(self, text: str) -> tuple[dict[str, Any] | None, str | None]:
+        if time.monotonic() < self._down_until:
+            return None, "unavailable"
+        try:
+            async with asyncio.timeout(self.timeout):
+                response = await self._http.post(f"{self.url}/model/parse", json={"text": text})
+            response.raise_for_status()
+            reply = response.json()
+        except (TimeoutError, httpx.TimeoutException):
+            self._down_until = time.monotonic() + self._cooldown
+            log.warning("nlu: Rasa did not answer within %.1fs at %s", self.timeout, self.url)
+            return None, "timeout"
+        except httpx.TransportError as exc:
+            self._down_until = time.monotonic() + self._cooldown
+            log.warning("nlu: Rasa unreachable at %s (%s)", self.url, type(exc).__name__)
+            return None, "unreachable"
+        except (httpx.HTTPStatusError, ValueError) as exc:
+            log.warning("nlu: bad reply from Rasa at %s: %s", self.url, str(exc)[:200])
+            return None, "bad_response"
+        if not isinstance(reply, dict):
+            return None, "bad_response"
+        return reply, None
+
+    def _read_reply(self, reply: dict[str, Any]) -> tuple[str, float, list[dict[str, Any]], str | None]:
+        intent_obj = reply.get("intent")
+        if not isinstance(intent_obj, dict):
+            return FALLBACK_INTENT, 0.0, [], "bad_response"
+        name = intent_obj.get("name")
+        try:
+            confidence = float(intent_obj.get("confidence") or 0.0)
+        except (TypeError, ValueError):
+            confidence = 0.0
+        raw = reply.get("entities")
+        entities = [e for e in raw if isinstance(e, dict)] if isinstance(raw, list) else []
+        if name == FALLBACK_INTENT:
+            return FALLBACK_INTENT, confidence, entities, "rasa_fallback"
+        if name == OUT_OF_SCOPE:
+            return FALLBACK_INTENT, confidence, entities, "out_of_scope"
+        if name not in INTENTS:
+            return FALLBACK_INTENT, confidence, entities, "bad_response"
+        if confidence < self.threshold:
+            return FALLBACK_INTENT, confidence, entities, "low_confidence"
+        return name, confidence, entities, None
+
+    async def aclose(self) -> None:
+        if self._own_client:
+            await self._http.aclose()
+
+    async def __aenter__(self) -> NluClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()

@@ -1,0 +1,163 @@
+"""Build the Rasa project from nlu/ + config.yml (one source of truth for menu and villages).
+
+    python -m nlu.generate            # prints the build dir
+
+The build dir `var/nlu-build/<fingerprint>/` holds:
+    config.yml            nlu/config.yml with FallbackClassifier.threshold = nlu.confidence_threshold
+    domain.yml            copied
+    data/nlu.yml          the hand-written examples, copied
+    data/lexicon.yml      lookup tables + synonyms (service words → menu id, village names → id)
+    data/generated.yml    one templated request per configured menu name/synonym (so a station's
+                          local menu items are understood without anyone writing examples)
+    jieba/userdict.txt    the jieba user dictionary (menu, cue and village words)
+The fingerprint hashes every file of the build plus the Rasa version, so the trained model can be
+cached by it: same data, same model, no retraining.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from core.config import PROJECT_ROOT, AppConfig, load_config
+from nlu.lexicon import Lexicon
+
+SOURCE_DIR = Path(__file__).resolve().parent
+BUILD_ROOT = PROJECT_ROOT / "var" / "nlu-build"
+RASA_VERSION = "3.6.21"
+
+# Plain request sentences; {t} is a configured service name or synonym.  Rotated so each
+# template gets a share of the words.
+_TEMPLATES = (
+    "能不能派人来[{t}](service)",
+    "俺想[{t}](service)",
+    "想请人来[{t}](service) 中不中",
+    "[{t}](service)能安排不",
+    "俺们村想要[{t}](service)",
+    "给俺整个[{t}](service)",
+    "想点个[{t}](service)",
+    "[{t}](service)的能来一趟不",
+    "帮俺找人[{t}](service)",
+)
+
+
+@dataclass(frozen=True)
+class Build:
+    path: Path
+    fingerprint: str
+
+
+class _Dumper(yaml.SafeDumper):
+    """Multi-line strings as literal blocks, the way Rasa training files are written by hand."""
+
+
+_Dumper.add_representer(
+    str,
+    lambda d, s: d.represent_scalar("tag:yaml.org,2002:str", s, style="|" if "\n" in s else None),
+)
+
+
+def _dump(data: object) -> str:
+    return yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=1000)
+
+
+def _owned(index: dict[str, str]) -> dict[str, list[str]]:
+    """id → the words that map to it (each word once, to its one owner)."""
+    by_id: dict[str, list[str]] = {}
+    for word, ident in index.items():
+        by_id.setdefault(ident, []).append(word)
+    return by_id
+
+
+def _block(lines: list[str]) -> str:
+    return "".join(f"- {line}\n" for line in lines)
+
+
+def render(config: AppConfig) -> dict[str, str]:
+    """The build's files (relative path → text), deterministic for a given config and source."""
+    lexicon = Lexicon.from_config(config)
+    rasa_config = yaml.safe_load((SOURCE_DIR / "config.yml").read_text(encoding="utf-8"))
+    for component in rasa_config["pipeline"]:
+        if component["name"] == "FallbackClassifier":
+            component["threshold"] = config.nlu.confidence_threshold
+
+    # A literal block style keeps the training files readable for whoever debugs them.
+    lexicon_nlu: list[dict[str, str]] = []
+    for index in (lexicon.services.terms, lexicon.villages.terms):
+        for ident, words in _owned(index).items():
+            lexicon_nlu.append({"synonym": ident, "examples": _block(words)})
+    lexicon_nlu.append(
+        {
+            "lookup": "service",
+            "examples": _block(sorted({t for ts in lexicon.service_terms_by_id.values() for t in ts})),
+        }
+    )
+    lexicon_nlu.append(
+        {
+            "lookup": "village",
+            "examples": _block(sorted({t for ts in lexicon.village_terms_by_id.values() for t in ts})),
+        }
+    )
+    lexicon_nlu.append({"regex": "phone", "examples": _block([r"1[3-9]\d{9}"])})
+    lexicon_nlu.append({"regex": "order_id", "examples": _block([r"[1-9]\d{5}"])})
+
+    generated: list[str] = []
+    n = 0
+    for service in config.menu.all_services:
+        for term in dict.fromkeys([service.name, *service.synonyms]):
+            generated.append(_TEMPLATES[n % len(_TEMPLATES)].format(t=term))
+            n += 1
+
+    words = sorted({t for ts in lexicon.service_terms_by_id.values() for t in ts})
+    words += sorted({t for ts in lexicon.village_terms_by_id.values() for t in ts} - set(words))
+    return {
+        "config.yml": _dump(rasa_config),
+        "domain.yml": (SOURCE_DIR / "domain.yml").read_text(encoding="utf-8"),
+        "data/nlu.yml": (SOURCE_DIR / "data" / "nlu.yml").read_text(encoding="utf-8"),
+        "data/lexicon.yml": _dump({"version": "3.1", "nlu": lexicon_nlu}),
+        "data/generated.yml": _dump(
+            {"version": "3.1", "nlu": [{"intent": "request_service", "examples": _block(generated)}]}
+        ),
+        "jieba/userdict.txt": "".join(f"{w} 2000 n\n" for w in words),
+    }
+
+
+def fingerprint(files: dict[str, str]) -> str:
+    digest = hashlib.sha256(f"rasa=={RASA_VERSION}\n".encode())
+    for name in sorted(files):
+        digest.update(name.encode() + b"\0" + files[name].encode() + b"\0")
+    return digest.hexdigest()[:24]
+
+
+def build(config: AppConfig, root: Path = BUILD_ROOT) -> Build:
+    """Write the build dir (atomically: concurrent test sessions may race) and return it."""
+    files = render(config)
+    fp = fingerprint(files)
+    target = root / fp
+    if target.is_dir():
+        return Build(target, fp)
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{fp}-", dir=root))
+    try:
+        for name, text in files.items():
+            path = tmp / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        try:
+            os.rename(tmp, target)
+        except OSError:  # someone else finished the same build first
+            if not target.is_dir():
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return Build(target, fp)
+
+
+if __name__ == "__main__":
+    print(build(load_config()).path)

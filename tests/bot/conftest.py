@@ -1,0 +1,195 @@
+"""Bot test fixtures: a deterministic NLU for engine unit tests, the fake Bot API server,
+the real Rasa sidecar for end-to-end tests, and a running TelegramFrontend."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+
+from bot.engine import DialogueEngine
+from bot.fake_telegram import TOKEN, FakeBotApi
+from bot.messages import Inbound, InboundKind, Outcome
+from bot.nlu import NluResult
+from bot.telegram import TelegramFrontend
+from core.app import AppContext
+from core.config import AppConfig
+from core.db import Database
+from nlu.normalise import Normaliser
+
+
+class ShiftClock:
+    """Real time plus an offset a test can move (the NLU resolves "明天" against real time)."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+    def advance(self, **delta: float) -> None:
+        self.offset += timedelta(**delta)
+
+
+class KeywordNlu:
+    """A small deterministic NLU with the NluClient protocol, for unit tests of the engine.
+
+    Entities come from the NLU room's own deterministic normaliser; intents from keywords.
+    End-to-end tests use the real Rasa sidecar instead.
+    """
+
+    RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
+        ("cancel_order", ("不要了", "撤销", "取消")),
+        ("check_order", ("有人接没", "查单", "怎么样了")),
+        ("rate_order", ("不错", "满意", "颗星")),
+        ("volunteer_signup", ("志愿者",)),
+        ("talk_to_staff", ("工作人员",)),
+        ("ask_menu", ("啥服务", "菜单")),
+        ("ask_broadcast", ("大喇叭", "广播")),
+        ("thanks", ("谢谢",)),
+        ("goodbye", ("拜拜", "再见")),
+        ("greet", ("你好", "在不在")),
+        ("deny", ("不对", "不用", "不要")),
+        ("affirm", ("对的", "好的", "是的", "没错")),
+    )
+
+    def __init__(self, config: AppConfig) -> None:
+        self.normaliser = Normaliser(config)
+        self.down = False
+        self.calls = 0
+
+    async def parse(self, text: str, received_at: datetime | None = None) -> NluResult:
+        self.calls += 1
+        at = received_at or datetime.now(UTC)
+        e = self.normaliser.entities(text, [], at)
+        if self.down:
+            return NluResult(text, "nlu_fallback", 0.0, e, "unreachable")
+        intent = next((name for name, words in self.RULES if any(w in text for w in words)), None)
+        if intent is None:
+            intent = "request_service" if e.service else "nlu_fallback"
+        return NluResult(text, intent, 0.9, e, None if intent != "nlu_fallback" else "low_confidence")
+
+
+@pytest.fixture
+def shift_clock() -> ShiftClock:
+    return ShiftClock()
+
+
+@pytest.fixture
+def bot_ctx(config: AppConfig, tmp_path: Path, shift_clock: ShiftClock) -> Iterator[AppContext]:
+    db = Database(f"sqlite:///{tmp_path / 'bot.db'}")
+    db.migrate()
+    yield AppContext(config=config, db=db, clock=shift_clock)
+    db.dispose()
+
+
+@pytest.fixture
+def keyword_nlu(config: AppConfig) -> KeywordNlu:
+    return KeywordNlu(config)
+
+
+@pytest.fixture
+def engine(bot_ctx: AppContext, keyword_nlu: KeywordNlu) -> DialogueEngine:
+    return DialogueEngine(bot_ctx, keyword_nlu)
+
+
+@dataclass
+class ChatDriver:
+    """Talks to the engine directly as one user (no Telegram in between)."""
+
+    engine: DialogueEngine
+    user_key: str
+    outcomes: list[Outcome] = field(default_factory=list)
+    counter: int = 0
+
+    def _key(self) -> str:
+        self.counter += 1
+        return f"test:{self.user_key}:{self.counter}"
+
+    async def say(self, text: str) -> Outcome:
+        inbound = Inbound(self.user_key, self._key(), InboundKind.text, datetime.now(UTC), text=text)
+        return await self._run(inbound)
+
+    async def press(self, label: str, outcome: Outcome | None = None) -> Outcome:
+        outcome = outcome or self.last_with_buttons()
+        for reply in reversed(outcome.replies):
+            for row in reply.buttons:
+                for button in row:
+                    if label in button.label:
+                        return await self.press_data(button.data)
+        raise LookupError(f"no button {label!r} in {[r.text[:30] for r in outcome.replies]}")
+
+    async def press_data(self, data: str) -> Outcome:
+        inbound = Inbound(self.user_key, self._key(), InboundKind.button, datetime.now(UTC), data=data)
+        return await self._run(inbound)
+
+    async def _run(self, inbound: Inbound) -> Outcome:
+        outcome = await self.engine.handle(inbound)
+        self.outcomes.append(outcome)
+        return outcome
+
+    def last_with_buttons(self) -> Outcome:
+        return next(o for o in reversed(self.outcomes) if any(r.buttons for r in o.replies))
+
+
+def text_of(outcome: Outcome) -> str:
+    return "\n".join(r.text for r in outcome.replies)
+
+
+@pytest.fixture
+def chat(engine: DialogueEngine) -> ChatDriver:
+    return ChatDriver(engine, "tg:555001")
+
+
+# ---------------------------------------------------------------- end to end
+@pytest.fixture(scope="session")
+def rasa_url(config: AppConfig) -> str:
+    """A live, trained Rasa server: RASA_URL if set, else the NLU room's shared sidecar."""
+    if os.environ.get("RASA_URL"):
+        return os.environ["RASA_URL"]
+    from nlu.testing import shared_sidecar
+
+    return shared_sidecar(config).url
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def fake_api() -> AsyncIterator[FakeBotApi]:
+    api = FakeBotApi()
+    await api.start()
+    yield api
+    await api.stop()
+
+
+def telegram_config(config: AppConfig, api: FakeBotApi) -> AppConfig:
+    telegram = config.telegram.model_copy(
+        update={"token": TOKEN, "base_url": api.base_url, "max_messages_per_second": 0}
+    )
+    return config.model_copy(update={"telegram": telegram})
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def real_nlu(bot_ctx: AppContext, rasa_url: str) -> AsyncIterator[object]:
+    from nlu.client import NluClient
+
+    client = NluClient(rasa_url, bot_ctx.config, timeout=5.0, threshold=bot_ctx.config.nlu.confidence_threshold)
+    yield client
+    await client.aclose()
+
+
+async def start_frontend(ctx: AppContext, api: FakeBotApi, nlu: object) -> TelegramFrontend:
+    tg_ctx = AppContext(config=telegram_config(ctx.config, api), db=ctx.db, clock=ctx.clock)
+    frontend = TelegramFrontend(tg_ctx, nlu, outbox_interval=0.2, sweep_interval=0.5, poll_timeout=1)  # type: ignore[arg-type]
+    await frontend.start()
+    return frontend
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def frontend(bot_ctx: AppContext, fake_api: FakeBotApi, real_nlu: object) -> AsyncIterator[TelegramFrontend]:
+    running = await start_frontend(bot_ctx, fake_api, real_nlu)
+    yield running
+    await running.stop()

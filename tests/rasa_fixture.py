@@ -1,0 +1,39 @@
+"""Pytest plugin: a live, trained Rasa sidecar for any room's tests.
+
+Register it in tests/conftest.py with `pytest_plugins = ["tests.rasa_fixture"]`, then ask
+for `rasa_url` (str), `rasa_sidecar` or `nlu_client` (an `NluClient`, async).
+One sidecar per test session; the model is trained once per data fingerprint and cached.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+import pytest_asyncio
+
+from core.config import load_config
+from nlu.client import NluClient
+from nlu.sidecar import RasaSidecar
+from nlu.testing import shared_sidecar
+
+
+@pytest.fixture(scope="session")
+def rasa_sidecar() -> RasaSidecar:
+    return shared_sidecar(load_config(environ={}))
+
+
+@pytest.fixture(scope="session")
+def rasa_url(rasa_sidecar: RasaSidecar) -> str:
+    return rasa_sidecar.url
+
+
+# Same event loop as the (function-scoped) test that uses it: the client's connection pool
+# belongs to one loop.
+@pytest_asyncio.fixture(loop_scope="function")
+async def nlu_client(rasa_url: str) -> AsyncIterator[NluClient]:
+    client = NluClient.from_config(load_config(environ={}), rasa_url)
+    try:
+        yield client
+    finally:
+        await client.aclose()

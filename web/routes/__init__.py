@@ -1,0 +1,1 @@
+"""Page and API routers of the console, one module per area."""

@@ -1,0 +1,159 @@
+"""Admin pages: the dashboard and the orders (list with filters, detail with history,
+reassign, cancel)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from core.config import AppConfig, Role, Team, Tier
+from orders.errors import IllegalTransition, InvalidOrder
+from orders.matching import teams_covering
+from orders.models import STATUS_LABELS, OrderStatus
+from orders.queries import Figures, OrderFilter, OrderQueries
+from orders.service import OrderService
+from orders.views import OrderView
+from web.auth import Form, PageUser, User
+from web.broadcast_port import broadcast_summary
+from web.render import flash, redirect, render
+
+router = APIRouter(include_in_schema=False)
+MAX_REASON = 200
+
+
+def services_of(request: Request) -> tuple[OrderService, OrderQueries]:
+    ctx = request.app.state.ctx
+    return OrderService(ctx.db, ctx.config, ctx.clock), OrderQueries(ctx.db, ctx.config, ctx.clock)
+
+
+@router.get("/dashboard")
+def dashboard(request: Request, user: PageUser) -> Response:
+    user.require(Role.admin)
+    _, queries = services_of(request)
+    today, month = queries.today_and_month(user.actor)
+    overdue = queries.overdue(user.actor)
+    config = request.app.state.ctx.config
+    return render(
+        request, "dashboard.html", today=today, month=month, overdue=overdue[:20],
+        overdue_count=len(overdue), broadcasts=broadcast_summary(request.app.state.ctx, user),
+        charts={
+            "today_status": status_rows(today), "month_status": status_rows(month),
+            "today_service": service_rows(config, today), "month_service": service_rows(config, month),
+        },
+    )  # fmt: skip
+
+
+def status_rows(figures: Figures) -> list[tuple[str, int]]:
+    return [(s.label, figures.orders_by_status[s.value]) for s in OrderStatus if s.value in figures.orders_by_status]
+
+
+def service_rows(config: AppConfig, figures: Figures, top: int = 10) -> list[tuple[str, int]]:
+    counts = sorted(figures.orders_by_service.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
+    return [(config.services[k].name if k in config.services else k, n) for k, n in counts]
+
+
+@dataclass(frozen=True)
+class ListForm:
+    """The orders filter, checked: unknown values are reported and ignored."""
+
+    status: str = ""
+    service: str = ""
+    village: str = ""
+    open_only: bool = False
+    overdue: bool = False
+
+    def errors(self, config: AppConfig, user: User) -> list[str]:
+        problems = []
+        if self.status and self.status not in OrderStatus.__members__:
+            problems.append("没有这个订单状态。")
+        if self.service and self.service not in config.services:
+            problems.append("没有这项服务。")
+        if self.village and self.village not in user.villages:
+            problems.append("这个村不在您管理的范围里。")
+        return problems
+
+
+@router.get("/orders")
+def order_list(
+    request: Request, user: PageUser, status: str = "", service: str = "", village: str = "",
+    open_only: str = "", overdue: str = "", q: str = "",
+) -> Response:  # fmt: skip
+    user.require(Role.admin)
+    config = request.app.state.ctx.config
+    if q.strip():
+        return redirect(f"/orders/{''.join(ch for ch in q if ch.isdigit())[:12] or '0'}")
+    form = ListForm(status[:16], service[:48], village[:48], bool(open_only), bool(overdue))
+    errors = form.errors(config, user)
+    _, queries = services_of(request)
+    if form.overdue:
+        orders = queries.overdue(user.actor)
+    else:
+        orders = queries.list(
+            user.actor,
+            OrderFilter(
+                status=OrderStatus(form.status) if form.status in OrderStatus.__members__ else None,
+                service_id=form.service if form.service in config.services else None,
+                village_id=form.village if form.village in user.villages else None,
+                open_only=form.open_only,
+            ),
+        )
+    return render(
+        request, "orders.html", orders=orders, form=form, errors=errors,
+        villages=sorted(user.villages, key=list(config.villages).index), status_labels=STATUS_LABELS,
+    )  # fmt: skip
+
+
+def eligible_teams(config: AppConfig, order: OrderView) -> list[Team]:
+    """Teams that offer the service and cover the village, at any tier (lowest first)."""
+    return [t for tier in Tier for t in teams_covering(config, order.service_id, order.village_id, tier)]
+
+
+@router.get("/orders/{number}")
+def order_detail(request: Request, user: PageUser, number: str) -> Response:
+    user.require(Role.admin)
+    service, _ = services_of(request)
+    order = service.get(number[:20], user.actor)
+    config = request.app.state.ctx.config
+    return render(request, "order.html", order=order, teams=eligible_teams(config, order))
+
+
+@router.post("/orders/{number}/reassign")
+def reassign(request: Request, user: PageUser, number: str, form: Form) -> Response:
+    user.require(Role.admin)
+    team_id = form.get("team_id", "").strip()
+    reason = form.get("reason", "").strip()
+    if not team_id:
+        flash(request, "请选择要改派的服务队。", "error")
+    elif len(reason) > MAX_REASON:
+        flash(request, f"原因太长了,请少于 {MAX_REASON} 个字。", "error")
+    else:
+        service, _ = services_of(request)
+        try:
+            order = service.reassign(number[:20], team_id, user.actor, reason)
+        except (InvalidOrder, IllegalTransition) as exc:
+            flash(request, exc.message_zh, "error")
+        else:
+            flash(request, f"已改派给{request.app.state.ctx.config.teams_by_id[team_id].name}。")
+            return redirect(f"/orders/{order.number}")
+    return redirect(f"/orders/{number[:20]}")
+
+
+@router.post("/orders/{number}/cancel")
+def cancel(request: Request, user: PageUser, number: str, form: Form) -> Response:
+    user.require(Role.admin)
+    reason = form.get("reason", "").strip()
+    if not reason:
+        flash(request, "撤销订单要写明原因。", "error")
+    elif len(reason) > MAX_REASON:
+        flash(request, f"原因太长了,请少于 {MAX_REASON} 个字。", "error")
+    else:
+        service, _ = services_of(request)
+        try:
+            service.cancel(number[:20], user.actor, reason)
+        except IllegalTransition as exc:
+            flash(request, exc.message_zh, "error")
+        else:
+            flash(request, "订单已撤销。")
+    return redirect(f"/orders/{number[:20]}")
