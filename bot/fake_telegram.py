@@ -55,6 +55,7 @@ class FakeBotApi:
         self.log: list[Sent] = []  # every send and edit, in order
         self.messages: dict[tuple[int, int], Sent] = {}
         self.blocked: set[int] = set()  # users who blocked the bot: 403 on send
+        self.webhook: dict[str, Any] | None = None  # set by setWebhook
         self._updates: list[dict[str, Any]] = []  # not yet delivered
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1000)
@@ -104,6 +105,11 @@ class FakeBotApi:
         return {**BOT_USER, "can_join_groups": False, "can_read_all_group_messages": False}
 
     async def _m_deleteWebhook(self, p: dict[str, Any]) -> Any:
+        self.webhook = None
+        return True
+
+    async def _m_setWebhook(self, p: dict[str, Any]) -> Any:
+        self.webhook = {"url": p.get("url"), "secret_token": p.get("secret_token")}
         return True
 
     async def _m_setMyCommands(self, p: dict[str, Any]) -> Any:
@@ -195,8 +201,12 @@ class FakeBotApi:
             **content,
         }
 
+    def text_update(self, user_id: int, text: str) -> dict[str, Any]:
+        """A text message update, not queued (e.g. to POST it to a webhook)."""
+        return {"update_id": next(self._update_ids), "message": self._user_message(user_id, text=text)}
+
     def send_text(self, user_id: int, text: str) -> int:
-        return self._push({"update_id": next(self._update_ids), "message": self._user_message(user_id, text=text)})
+        return self._push(self.text_update(user_id, text))
 
     def send_other(self, user_id: int, kind: str) -> int:
         """A sticker, photo, voice message or location."""

@@ -272,8 +272,14 @@ def on_button(turn: Turn, kind: str, arg: str) -> None:
         draft.theme = names[int(arg)] if arg.isdigit() and int(arg) < len(names) else None
         ask(turn, "service")
         return
-    if kind in ("ok", "no", "f"):
-        {"ok": lambda: submit(turn), "no": lambda: ask_fix(turn), "f": lambda: fix(turn, arg)}[kind]()
+    if kind == "ok":
+        submit(turn)
+        return
+    if kind == "no":
+        ask_fix(turn)
+        return
+    if kind == "f":
+        fix(turn, arg)
         return
     if kind == "s" and arg in config.services:
         draft.service, draft.theme = arg, None

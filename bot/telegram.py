@@ -110,7 +110,9 @@ class TelegramFrontend:
         outbox_interval: float = 2.0,
         sweep_interval: float = 60.0,
         poll_timeout: int = 10,
-        concurrency: int = 64,
+        # Updates handled at once.  The NLU server answers one request at a time, so more
+        # only queues inside the HTTP pools, whose bookkeeping grows with the queue.
+        concurrency: int = 8,
     ) -> None:
         self.ctx = ctx
         self.engine = DialogueEngine(ctx, nlu)

@@ -62,6 +62,7 @@ async def _session(ctx: AppContext, user: str, village: str | None, rasa_url: st
             else:
                 inbound = _inbound(user, InboundKind.text, line)
             buttons = _show(await engine.handle(inbound), user) or buttons
+        engine.close()
     console.print("再见!")
 
 

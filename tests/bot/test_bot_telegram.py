@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import asyncio
 
+import httpx
 import pytest
 from sqlalchemy import select
 
 from bot.fake_telegram import FakeBotApi, Sent
 from bot.telegram import TelegramFrontend
 from core.app import AppContext
+from core.config import AppConfig
+from nlu.testing import free_port
 from orders.models import Order, OrderEvent, OrderStatus
-from tests.bot.conftest import ShiftClock, start_frontend
+from tests.bot.conftest import ShiftClock, start_frontend, telegram_config
 
 pytestmark = [pytest.mark.asyncio(loop_scope="session"), pytest.mark.rasa]
 
@@ -172,3 +175,27 @@ async def test_deadline_sweep_escalates_and_tells_everyone(
     old = api.with_button(ZHANG, "接单")
     await pressed(api, ZHANG, old, "接单", "不是派给您的服务队")
     assert db_orders(bot_ctx)[0].volunteer_id is None
+
+
+async def test_webhook_mode(fake_api: FakeBotApi, bot_ctx: AppContext, real_nlu: object) -> None:
+    """mode: webhook registers the URL with a secret and answers updates POSTed to it."""
+    port = free_port()
+    base = telegram_config(bot_ctx.config, fake_api)
+    telegram = base.telegram.model_copy(
+        update={"mode": "webhook", "webhook_port": port, "webhook_url": f"http://127.0.0.1:{port}/telegram"}
+    )
+    config: AppConfig = base.model_copy(update={"telegram": telegram})
+    frontend = TelegramFrontend(AppContext(config, bot_ctx.db, bot_ctx.clock), real_nlu)  # type: ignore[arg-type]
+    await frontend.start()
+    try:
+        hook = fake_api.webhook
+        assert hook is not None and hook["url"] == telegram.webhook_url and hook["secret_token"]
+        url, update = hook["url"], fake_api.text_update(RESIDENT_A, "你好")
+        async with httpx.AsyncClient(trust_env=False) as client:
+            forged = await client.post(url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "nope"})
+            assert forged.status_code == 403
+            ok = await client.post(url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": hook["secret_token"]})
+            assert ok.status_code == 200
+        await fake_api.wait_text(RESIDENT_A, "乡音")
+    finally:
+        await frontend.stop()
