@@ -1,9 +1,9 @@
 """The Telegram adapter (python-telegram-bot 22) and the bot's runtime service.
 
 `TelegramFrontend(ctx, nlu)` is what `xiangyin run` starts: polling by default, a webhook by
-config, `base_url` for a local Bot API server.  Besides answering updates it runs three
-loops: the outbox (order history → messages), the deadline sweep (OrderService.expire_overdue)
-and reminders before the agreed time.
+config, `base_url` for a local Bot API server.  Besides answering updates it runs two
+loops: the outbox (order history → messages, whoever changed the order: this bot, the web
+console, the CLI or the deadline sweep of `orders.sweeper`) and reminders before the agreed time.
 """
 
 from __future__ import annotations
@@ -35,7 +35,6 @@ from bot.notify import Notifier
 from bot.state import PROCESSED_TTL
 from core.app import AppContext
 from core.config import AppConfig, Role
-from orders.service import OrderService
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +97,7 @@ def _fit(text: str) -> str:
 
 
 class TelegramFrontend:
-    """Runtime service: the Telegram bot plus its outbox, deadline sweep and reminders."""
+    """Runtime service: the Telegram bot plus its outbox and reminders."""
 
     name = "telegram"
 
@@ -108,7 +107,7 @@ class TelegramFrontend:
         nlu: Nlu,
         *,
         outbox_interval: float = 2.0,
-        sweep_interval: float = 60.0,
+        reminder_interval: float = 60.0,
         poll_timeout: int = 10,
         # Updates handled at once.  The NLU server answers one request at a time, so more
         # only queues inside the HTTP pools, whose bookkeeping grows with the queue.
@@ -117,9 +116,8 @@ class TelegramFrontend:
         self.ctx = ctx
         self.engine = DialogueEngine(ctx, nlu)
         self.notifier = Notifier(ctx.db, ctx.config, self.engine.signer)
-        self.orders = OrderService(ctx.db, ctx.config, ctx.clock)
         self.outbox_interval = outbox_interval
-        self.sweep_interval = sweep_interval
+        self.reminder_interval = reminder_interval
         self.poll_timeout = poll_timeout
         self.concurrency = concurrency
         self.application: Application | None = None
@@ -178,7 +176,7 @@ class TelegramFrontend:
             )
         self._tasks = [
             asyncio.create_task(self._loop(self.outbox_interval, self.flush_outbox, wake=True), name="bot-outbox"),
-            asyncio.create_task(self._loop(self.sweep_interval, self.sweep), name="bot-sweep"),
+            asyncio.create_task(self._loop(self.reminder_interval, self.remind), name="bot-reminders"),
         ]
         log.info("telegram bot started (%s)", settings.mode)
 
@@ -304,12 +302,8 @@ class TelegramFrontend:
                     sent += 1
                 await self.engine.run_db(self.notifier.advance, item.event_id)
 
-    async def sweep(self) -> None:
-        """Deadline sweep, reminders and housekeeping."""
-        changed = await self.engine.run_db(self.orders.expire_overdue)
-        if changed:
-            log.info("deadline sweep: %d orders escalated or expired", len(changed))
-            self._outbox_wakeup.set()
+    async def remind(self) -> None:
+        """Reminders before the agreed time, and forgetting old processed-update keys."""
         now = self.ctx.clock()
         for order_id, notice in await self.engine.run_db(self.notifier.due_reminders, now):
             if await self.send_notice(notice):

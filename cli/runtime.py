@@ -1,8 +1,8 @@
 """`xiangyin run`: every runtime part in one process, started in order, stopped in reverse.
 
-The web console and the broadcast scheduler come up first so staff can work at once; the
-Rasa sidecar trains/starts in the background (the bot answers with menu buttons meanwhile);
-the Telegram bot starts only when a token is configured.
+The web console, the broadcast scheduler and the orders' deadline sweep come up first so
+staff can work at once; the Rasa sidecar trains/starts in the background (the bot answers
+with menu buttons meanwhile); the Telegram bot starts only when a token is configured.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from cli.common import console, context
 from core.app import AppContext, RuntimeService
 from nlu.client import NluClient
 from nlu.sidecar import RasaSidecar
+from orders.sweeper import DeadlineSweeper
 from web.service import WebService
 
 log = logging.getLogger("xiangyin.run")
@@ -56,7 +57,7 @@ async def serve_all(ctx: AppContext, stop: asyncio.Event) -> None:
     sidecar = RasaSidecar(config)
     nlu = NluClient(sidecar.url, config, timeout=config.nlu.timeout_seconds, threshold=config.nlu.confidence_threshold)
     web = WebService(ctx)
-    parts: list[RuntimeService] = [web, BroadcastRuntime(ctx), SidecarInBackground(sidecar)]
+    parts: list[RuntimeService] = [web, BroadcastRuntime(ctx), DeadlineSweeper(ctx), SidecarInBackground(sidecar)]
     if token_configured(config):
         parts.append(TelegramFrontend(ctx, nlu))
     else:

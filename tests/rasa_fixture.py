@@ -7,6 +7,7 @@ One sidecar per test session; the model is trained once per data fingerprint and
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 
 import pytest
@@ -24,8 +25,12 @@ def rasa_sidecar() -> RasaSidecar:
 
 
 @pytest.fixture(scope="session")
-def rasa_url(rasa_sidecar: RasaSidecar) -> str:
-    return rasa_sidecar.url
+def rasa_url(request: pytest.FixtureRequest) -> str:
+    """RASA_URL when set (a server you keep running while developing), else the shared sidecar."""
+    if os.environ.get("RASA_URL"):
+        return os.environ["RASA_URL"]
+    sidecar: RasaSidecar = request.getfixturevalue("rasa_sidecar")
+    return sidecar.url
 
 
 # Same event loop as the (function-scoped) test that uses it: the client's connection pool

@@ -3,7 +3,6 @@ the real Rasa sidecar for end-to-end tests, and a running TelegramFrontend."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -21,6 +20,7 @@ from core.app import AppContext
 from core.config import AppConfig
 from core.db import Database
 from nlu.normalise import Normaliser
+from orders.sweeper import DeadlineSweeper
 
 
 class ShiftClock:
@@ -147,14 +147,7 @@ def chat(engine: DialogueEngine) -> ChatDriver:
 
 
 # ---------------------------------------------------------------- end to end
-@pytest.fixture(scope="session")
-def rasa_url(config: AppConfig) -> str:
-    """A live, trained Rasa server: RASA_URL if set, else the NLU room's shared sidecar."""
-    if os.environ.get("RASA_URL"):
-        return os.environ["RASA_URL"]
-    from nlu.testing import shared_sidecar
-
-    return shared_sidecar(config).url
+# `rasa_url` (a live, trained Rasa server) comes from the shared tests/rasa_fixture.py plugin.
 
 
 @pytest_asyncio.fixture(loop_scope="session")
@@ -183,7 +176,7 @@ async def real_nlu(bot_ctx: AppContext, rasa_url: str) -> AsyncIterator[object]:
 
 async def start_frontend(ctx: AppContext, api: FakeBotApi, nlu: object) -> TelegramFrontend:
     tg_ctx = AppContext(config=telegram_config(ctx.config, api), db=ctx.db, clock=ctx.clock)
-    frontend = TelegramFrontend(tg_ctx, nlu, outbox_interval=0.2, sweep_interval=0.5, poll_timeout=1)  # type: ignore[arg-type]
+    frontend = TelegramFrontend(tg_ctx, nlu, outbox_interval=0.2, reminder_interval=0.5, poll_timeout=1)  # type: ignore[arg-type]
     await frontend.start()
     return frontend
 
@@ -193,3 +186,12 @@ async def frontend(bot_ctx: AppContext, fake_api: FakeBotApi, real_nlu: object) 
     running = await start_frontend(bot_ctx, fake_api, real_nlu)
     yield running
     await running.stop()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def deadline_sweeper(bot_ctx: AppContext) -> AsyncIterator[DeadlineSweeper]:
+    """The deadline sweep as `xiangyin run` starts it, beside the bot (twice a second here)."""
+    sweeper = DeadlineSweeper(bot_ctx, interval=0.5)
+    await sweeper.start()
+    yield sweeper
+    await sweeper.stop()

@@ -14,6 +14,7 @@ from core.actors import Actor
 from core.app import AppContext
 from orders.models import Order, OrderEvent, OrderStatus
 from orders.service import OrderRequest, OrderService
+from orders.sweeper import DeadlineSweeper
 from tests.bot.test_bot_telegram import LI, RESIDENT_A, ZHANG, place_haircut, pressed, said
 
 pytestmark = [pytest.mark.asyncio(loop_scope="session"), pytest.mark.rasa]
@@ -102,7 +103,7 @@ async def test_volunteer_cannot_rate_an_order_they_served(
 
 
 async def test_admin_sees_expired_orders_and_reassigns(
-    frontend: TelegramFrontend, fake_api: FakeBotApi, bot_ctx: AppContext
+    frontend: TelegramFrontend, fake_api: FakeBotApi, bot_ctx: AppContext, deadline_sweeper: DeadlineSweeper
 ) -> None:
     api = fake_api
     await said(api, RESIDENT_A, "/orders", "只有工作人员")

@@ -15,6 +15,7 @@ from core.app import AppContext
 from core.config import AppConfig
 from nlu.testing import free_port
 from orders.models import Order, OrderEvent, OrderStatus
+from orders.sweeper import DeadlineSweeper
 from tests.bot.conftest import ShiftClock, start_frontend, telegram_config
 
 pytestmark = [pytest.mark.asyncio(loop_scope="session"), pytest.mark.rasa]
@@ -160,7 +161,11 @@ async def test_same_update_delivered_twice_creates_one_order(
 
 
 async def test_deadline_sweep_escalates_and_tells_everyone(
-    frontend: TelegramFrontend, fake_api: FakeBotApi, bot_ctx: AppContext, shift_clock: ShiftClock
+    frontend: TelegramFrontend,
+    fake_api: FakeBotApi,
+    bot_ctx: AppContext,
+    shift_clock: ShiftClock,
+    deadline_sweeper: DeadlineSweeper,
 ) -> None:
     api = fake_api
     await place_haircut(api, RESIDENT_A, "1人")
