@@ -34,6 +34,7 @@ class Sent:
     text: str
     buttons: list[list[tuple[str, str]]] = field(default_factory=list)  # (label, callback data)
     edited: bool = False
+    audio: tuple[str, bytes] | None = None  # sendAudio: (file name, the file's bytes); text is the caption
 
     def button(self, label: str) -> str:
         """The callback data of the first button whose label contains `label`."""
@@ -145,6 +146,17 @@ class FakeBotApi:
         self._record(sent)
         return self._message_json(sent)
 
+    async def _m_sendAudio(self, p: dict[str, Any]) -> Any:
+        chat_id = int(p["chat_id"])
+        if chat_id in self.blocked:
+            return _error(403, "Forbidden: bot was blocked by the user")
+        upload = p.get("audio")
+        if not isinstance(upload, tuple):
+            return _error(400, "Bad Request: audio file must be uploaded (multipart)")
+        sent = Sent(chat_id, next(self._message_ids), str(p.get("caption") or ""), audio=upload)
+        self._record(sent)
+        return self._message_json(sent)
+
     async def _m_editMessageText(self, p: dict[str, Any]) -> Any:
         key = (int(p["chat_id"]), int(p["message_id"]))
         if key not in self.messages:
@@ -175,8 +187,13 @@ class FakeBotApi:
             "date": int(time.time()),
             "chat": {"id": sent.chat_id, "type": "private", "first_name": "用户"},
             "from": BOT_USER,
-            "text": sent.text,
         }
+        if sent.audio is None:
+            message["text"] = sent.text
+        else:
+            name = sent.audio[0]
+            message["caption"] = sent.text
+            message["audio"] = {"file_id": f"audio-{sent.message_id}", "file_unique_id": name, "duration": 0}
         if sent.buttons:
             message["reply_markup"] = {
                 "inline_keyboard": [[{"text": t, "callback_data": d} for t, d in row] for row in sent.buttons]
@@ -324,7 +341,9 @@ async def _params(request: web.Request) -> dict[str, Any]:
     form = await request.post()
     out: dict[str, Any] = {}
     for key, value in form.items():
-        if isinstance(value, str):
+        if isinstance(value, web.FileField):
+            out[key] = (value.filename, value.file.read())
+        elif isinstance(value, str):
             try:
                 out[key] = json.loads(value) if value[:1] in "[{" else value
             except ValueError:

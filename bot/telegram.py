@@ -14,6 +14,7 @@ import hashlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import Literal
 
 from telegram import (
     BotCommand,
@@ -33,6 +34,7 @@ from bot.messages import Inbound, InboundKind, Notice, Outcome, Reply
 from bot.nlu import Nlu
 from bot.notify import Notifier
 from bot.state import PROCESSED_TTL
+from bot.transport import AiohttpRequest
 from core.app import AppContext
 from core.config import AppConfig, Role
 
@@ -112,6 +114,7 @@ class TelegramFrontend:
         # Updates handled at once.  The NLU server answers one request at a time, so more
         # only queues inside the HTTP pools, whose bookkeeping grows with the queue.
         concurrency: int = 8,
+        transport: Literal["aiohttp", "httpx"] = "aiohttp",  # httpx: PTB's default, for comparison
     ) -> None:
         self.ctx = ctx
         self.engine = DialogueEngine(ctx, nlu)
@@ -120,6 +123,7 @@ class TelegramFrontend:
         self.reminder_interval = reminder_interval
         self.poll_timeout = poll_timeout
         self.concurrency = concurrency
+        self.transport = transport
         self.application: Application | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._outbox_wakeup = asyncio.Event()
@@ -135,11 +139,13 @@ class TelegramFrontend:
             # Flood control: queue sends under Telegram's limits, retry once after RetryAfter.
             .rate_limiter(AIORateLimiter(overall_max_rate=settings.max_messages_per_second, max_retries=2))
             .concurrent_updates(self.concurrency)  # the engine serialises turns per chat
-            # httpcore checks every pooled connection on each request: a small pool is
-            # cheaper, and a bot never needs more parallel sends than this.
-            .connection_pool_size(16)
             .job_queue(None)  # our loops are plain tasks; no APScheduler inside PTB
         )
+        if self.transport == "aiohttp":
+            # Long polling holds one connection for up to poll_timeout: its own small pool.
+            builder = builder.request(AiohttpRequest(16)).get_updates_request(AiohttpRequest(1))
+        else:
+            builder = builder.connection_pool_size(16)
         if settings.base_url:
             base = settings.base_url.rstrip("/")
             builder = builder.base_url(base if base.endswith("/bot") else f"{base}/bot")
