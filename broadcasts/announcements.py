@@ -3,6 +3,7 @@ audit row for every step. Approval places the airings (items) into village slots
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,13 +17,12 @@ from broadcasts.models import (
     AnnouncementStatus,
     BroadcastAudit,
     BroadcastItem,
-    ItemKind,
     ItemState,
     PlanKind,
     Priority,
 )
 from broadcasts.output import forget_items
-from broadcasts.schedule import ScheduleService, audit, next_slots, slot_times
+from broadcasts.schedule import ScheduleService, audit, new_airing, next_slots, slot_times
 from broadcasts.textnorm import check_text
 from broadcasts.views import AnnouncementView
 from broadcasts.voices import check_voice
@@ -92,8 +92,12 @@ class AnnouncementService:
         clean = AnnouncementDraft(text, list(d.audience), title, plan, d.count, d.at, priority, d.voice)
         return clean, villages
 
+    def _uncovered(self, actor: Actor, villages: Iterable[str], role: Role) -> list[str]:
+        """The villages where the actor does not hold `role` (empty: allowed everywhere)."""
+        return [v for v in villages if not staff_covers(self.config, actor, v, role)]
+
     def _require(self, actor: Actor, villages: list[str], role: Role, what_zh: str) -> None:
-        missing = [v for v in villages if not staff_covers(self.config, actor, v, role)]
+        missing = self._uncovered(actor, villages, role)
         if missing:
             raise PermissionDenied(
                 f"您没有权限{what_zh}这些村的广播。",
@@ -199,10 +203,7 @@ class AnnouncementService:
         with self.ctx.db.session() as s:
             a = self._load(s, ref)
             villages = self.villages_of(a.audience)
-            if not (
-                all(staff_covers(self.config, actor, v, Role.admin) for v in villages)
-                or all(staff_covers(self.config, actor, v, Role.approver) for v in villages)
-            ):
+            if self._uncovered(actor, villages, Role.admin) and self._uncovered(actor, villages, Role.approver):
                 raise PermissionDenied("您没有权限撤回这条广播。", f"{actor.label} may not withdraw {a.id}")
             if a.status == AnnouncementStatus.withdrawn:
                 raise IllegalTransition("这条广播已经撤回了。", f"announcement {a.id} already withdrawn")
@@ -233,7 +234,7 @@ class AnnouncementService:
 
     def may_approve(self, ref: int | AnnouncementView, actor: Actor) -> bool:
         villages = list(ref.villages) if isinstance(ref, AnnouncementView) else self.get(ref, actor).villages
-        return all(staff_covers(self.config, actor, v, Role.approver) for v in villages)
+        return not self._uncovered(actor, villages, Role.approver)
 
     # ------------------------------------------------------------ internals
     def _may_see(self, a: Announcement, actor: Actor) -> bool:
@@ -283,22 +284,8 @@ class AnnouncementService:
         placed = 0
         for village_id in villages:
             for air_at in self._airings(a, village_id, now):
-                item = BroadcastItem(
-                    village_id=village_id,
-                    air_at=air_at,
-                    position=self.schedule.next_position(s, village_id, air_at),
-                    kind=ItemKind.announcement,
-                    priority=a.priority,
-                    announcement_id=a.id,
-                    title=a.title,
-                    text=a.text,
-                    voice=a.voice or self.config.villages[village_id].voice,
-                    state=ItemState.scheduled,
-                    fallback_voice=False,
-                    created_at=now,
-                    updated_at=now,
-                )
-                s.add(item)
+                position = self.schedule.next_position(s, village_id, air_at)
+                s.add(new_airing(self.config.villages[village_id], air_at, position, now, a))
                 s.flush()
                 placed += 1
         return placed

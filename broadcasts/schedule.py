@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from broadcasts.errors import NotFound
 from broadcasts.library import Library, Script, default_library
-from broadcasts.models import BroadcastAudit, BroadcastItem, ItemKind, ItemState, Priority
+from broadcasts.models import Announcement, BroadcastAudit, BroadcastItem, ItemKind, ItemState, Priority
 from broadcasts.views import ItemView
 from core.actors import Actor, ActorKind, staff_roles
 from core.app import AppContext
@@ -48,6 +49,33 @@ def air_order(item: BroadcastItem | ItemView) -> tuple[datetime, int, int, int]:
 
 def audit(s: Session, now: datetime, actor: Actor, action: str, detail: str = "", **ids: int | None) -> None:
     s.add(BroadcastAudit(at=now, actor=actor.label, action=action, detail=detail, **ids))
+
+
+def new_airing(
+    village: Village, air_at: datetime, position: int, now: datetime, source: Announcement | Script
+) -> BroadcastItem:
+    """An item waiting to be voiced: an announcement (in its own voice, if it has one) or a
+    programme script, in the village's voice."""
+    origin: dict[str, Any]
+    if isinstance(source, Announcement):
+        origin = {"kind": ItemKind.announcement, "priority": source.priority, "announcement_id": source.id}
+        voice = source.voice or village.voice
+    else:
+        origin = {"kind": ItemKind.programme, "priority": Priority.normal, "script_id": source.id}
+        voice = village.voice
+    return BroadcastItem(
+        village_id=village.id,
+        air_at=air_at,
+        position=position,
+        title=source.title,
+        text=source.text,
+        voice=voice,
+        state=ItemState.scheduled,
+        fallback_voice=False,
+        created_at=now,
+        updated_at=now,
+        **origin,
+    )
 
 
 class ScheduleService:
@@ -134,7 +162,7 @@ class ScheduleService:
             script = self.pick(day, air_at, last_aired, horizon)
             if script is None:
                 continue
-            s.add(self._programme_item(village, air_at, script, now))
+            s.add(new_airing(village, air_at, PROGRAMME_POSITION, now, script))
             last_aired[script.id] = air_at
             added += 1
         return added
@@ -157,23 +185,6 @@ class ScheduleService:
         ]
         pool = fresh or usable
         return min(pool, key=score) if pool else None
-
-    def _programme_item(self, village: Village, air_at: datetime, script: Script, now: datetime) -> BroadcastItem:
-        return BroadcastItem(
-            village_id=village.id,
-            air_at=air_at,
-            position=PROGRAMME_POSITION,
-            kind=ItemKind.programme,
-            priority=Priority.normal,
-            script_id=script.id,
-            title=script.title,
-            text=script.text,
-            voice=village.voice,
-            state=ItemState.scheduled,
-            fallback_voice=False,
-            created_at=now,
-            updated_at=now,
-        )
 
     # ------------------------------------------------------------ state changes
     def move(self, item_id: int, to: ItemState, expect: Iterable[ItemState], actor: Actor, **fields: object) -> bool:

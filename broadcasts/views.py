@@ -16,23 +16,20 @@ from broadcasts.models import (
     Priority,
 )
 from core.clock import local
+from core.snapshot import Snapshot
 
 
 @dataclass(frozen=True)
-class AuditView:
+class AuditView(Snapshot):
     at: datetime
     actor: str
     action: str
     item_id: int | None
     detail: str
 
-    @classmethod
-    def of(cls, a: BroadcastAudit) -> AuditView:
-        return cls(a.at, a.actor, a.action, a.item_id, a.detail)
-
 
 @dataclass(frozen=True)
-class ItemView:
+class ItemView(Snapshot):
     id: int
     village_id: str
     air_at: datetime  # aware UTC; `local_air_at` for people
@@ -59,31 +56,9 @@ class ItemView:
     def hhmm(self) -> str:
         return self.local_air_at.strftime("%H:%M")
 
-    @classmethod
-    def of(cls, i: BroadcastItem) -> ItemView:
-        return cls(
-            id=i.id,
-            village_id=i.village_id,
-            air_at=i.air_at,
-            position=i.position,
-            kind=ItemKind(i.kind),
-            priority=Priority(i.priority),
-            announcement_id=i.announcement_id,
-            script_id=i.script_id,
-            title=i.title,
-            text=i.text,
-            voice=i.voice,
-            state=ItemState(i.state),
-            engine=i.engine,
-            fallback_voice=i.fallback_voice,
-            audio_path=i.audio_path,
-            duration_seconds=i.duration_seconds,
-            error=i.error,
-        )
-
 
 @dataclass(frozen=True)
-class AnnouncementView:
+class AnnouncementView(Snapshot):
     id: int
     title: str
     text: str
@@ -106,32 +81,16 @@ class AnnouncementView:
     audit: tuple[AuditView, ...] = ()
 
     @classmethod
-    def of(
+    def of(  # type: ignore[override]  # the villages are worked out by the service, not stored
         cls,
         a: Announcement,
         villages: list[str],
         items: list[BroadcastItem] | None = None,
         audit: list[BroadcastAudit] | None = None,
     ) -> AnnouncementView:
-        return cls(
-            id=a.id,
-            title=a.title,
-            text=a.text,
-            audience=tuple(a.audience),
+        return super().of(
+            a,
             villages=tuple(villages),
-            plan_kind=PlanKind(a.plan_kind),
-            plan_at=a.plan_at,
-            plan_count=a.plan_count,
-            priority=Priority(a.priority),
-            voice=a.voice,
-            status=AnnouncementStatus(a.status),
-            created_by=a.created_by,
-            created_at=a.created_at,
-            updated_at=a.updated_at,
-            approved_by=a.approved_by,
-            approved_at=a.approved_at,
-            reject_reason=a.reject_reason,
-            version=a.version,
             items=tuple(ItemView.of(i) for i in items or []),
             audit=tuple(AuditView.of(x) for x in audit or []),
         )

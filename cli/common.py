@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import wraps
 from typing import ParamSpec, TypeVar
 
@@ -11,7 +12,7 @@ import typer
 from rich.console import Console
 
 from core.app import AppContext, build_context
-from core.config import ConfigError
+from core.config import AppConfig, ConfigError, load_config
 from core.errors import DomainError
 
 P = ParamSpec("P")
@@ -23,12 +24,25 @@ err_console = Console(stderr=True)
 EXIT_CONFIG = 78  # EX_CONFIG from sysexits.h
 
 
-def context() -> AppContext:
+@contextmanager
+def config_errors() -> Iterator[None]:
+    """A broken config.yml is one message and EX_CONFIG, not a traceback."""
     try:
-        return build_context()
+        yield
     except ConfigError as exc:
         err_console.print(f"[red]配置错误 (config error):[/red]\n{exc}", highlight=False)
         raise typer.Exit(EXIT_CONFIG) from None
+
+
+def context() -> AppContext:
+    with config_errors():
+        return build_context()
+
+
+def app_config() -> AppConfig:
+    """Only the configuration, for commands that need no database (e.g. `xiangyin nlu`)."""
+    with config_errors():
+        return load_config()
 
 
 def domain_errors(fn: Callable[P, R]) -> Callable[P, R]:
@@ -37,13 +51,11 @@ def domain_errors(fn: Callable[P, R]) -> Callable[P, R]:
     @wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
-            return fn(*args, **kwargs)
+            with config_errors():
+                return fn(*args, **kwargs)
         except DomainError as exc:
             err_console.print(f"[red]{exc.message_zh}[/red] ({exc.code}: {exc.detail})", highlight=False)
             raise typer.Exit(exc.exit_code) from None
-        except ConfigError as exc:
-            err_console.print(f"[red]配置错误 (config error):[/red]\n{exc}", highlight=False)
-            raise typer.Exit(EXIT_CONFIG) from None
 
     return wrapper
 

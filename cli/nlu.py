@@ -14,23 +14,15 @@ from pathlib import Path
 
 import typer
 
-from cli.common import EXIT_CONFIG, err_console
+from cli.common import app_config, err_console
 from core.clock import LOCAL_TZ
-from core.config import AppConfig, ConfigError, load_config
+from core.config import AppConfig
 from nlu.client import NluClient
 from nlu.sidecar import RasaSidecar, SidecarError, ensure_model
 
 app = typer.Typer(no_args_is_help=True)
 
 HELDOUT = Path(__file__).resolve().parent.parent / "nlu" / "tests_data" / "heldout.yml"
-
-
-def _config() -> AppConfig:
-    try:
-        return load_config()
-    except ConfigError as exc:
-        err_console.print(f"[red]config error:[/red]\n{exc}", highlight=False)
-        raise typer.Exit(EXIT_CONFIG) from None
 
 
 def _setup_logging(verbose: bool) -> None:
@@ -79,7 +71,7 @@ async def _server(config: AppConfig, url: str | None, start: bool, *, required: 
 def train(verbose: bool = typer.Option(False, "--verbose", "-v")) -> None:
     """Build the Rasa project from config.yml and train it (skipped when cached)."""
     _setup_logging(verbose)
-    config = _config()
+    config = app_config()
     try:
         model, build, seconds = asyncio.run(ensure_model(config))
     except SidecarError as exc:
@@ -93,7 +85,7 @@ def train(verbose: bool = typer.Option(False, "--verbose", "-v")) -> None:
 def serve(verbose: bool = typer.Option(True, "--verbose/--quiet")) -> None:
     """Run the Rasa sidecar in the foreground (trains first if needed) until Ctrl-C."""
     _setup_logging(verbose)
-    config = _config()
+    config = app_config()
 
     async def main() -> None:
         sidecar = RasaSidecar(config)
@@ -135,7 +127,7 @@ def parse(
 ) -> None:
     """Read one text a line on stdin, write one JSON object a line (DESIGN.md shape)."""
     _setup_logging(verbose)
-    config = _config()
+    config = app_config()
     received = _parse_now(now)
     lines = _read_lines()
 
@@ -177,7 +169,7 @@ def evaluate(
     from nlu.evaluate import evaluate_client, format_report, load_heldout
 
     _setup_logging(verbose)
-    config = _config()
+    config = app_config()
     try:
         cases = load_heldout(file)
     except (OSError, ValueError) as exc:

@@ -1,17 +1,59 @@
-"""JSON shapes of /api (they make the OpenAPI schema the county platform integrates with)."""
+"""JSON shapes of /api (they make the OpenAPI schema the county platform integrates with).
+
+Shapes read from a view dataclass are made by `from_view`, so their fields are declared once,
+on the view, and the API cannot drift from it.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+import dataclasses
+import typing
+from collections.abc import Callable
+from typing import Any, ClassVar, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from orders.queries import Figures
-from orders.views import OrderView
+from orders.views import EventView, OrderView
+from web.broadcast_port import BroadcastSummary
+from web.signups import SignupView
 
 
 class Out(BaseModel):
     model_config = ConfigDict(frozen=True)
+
+
+class FromView(Out):
+    """An /api shape cut from a view dataclass by `from_view`."""
+
+    # API field → how to work it out from the view; every other field is the view's attribute.
+    computed: ClassVar[dict[str, Callable[[Any], Any]]] = {}
+
+    @classmethod
+    def of(cls, view: object) -> Self:
+        return cls(**{f: cls.computed[f](view) if f in cls.computed else getattr(view, f) for f in cls.model_fields})
+
+
+def from_view(
+    name: str,
+    view: type,
+    fields: str | None = None,
+    *,
+    base: type[FromView] = FromView,
+    **computed: tuple[Any, Callable[[Any], Any]],
+) -> type[FromView]:
+    """A response model `name`: the view's `fields` (space-separated; None: all of them) typed as
+    on the view, plus `computed` ones given as name=(type, function of the view).
+
+    A view with personal data (an order's resident_key) names its fields, so a field added to
+    the view reaches the county platform only when it is added here too."""
+    hints = typing.get_type_hints(view)
+    names = fields.split() if fields is not None else [f.name for f in dataclasses.fields(view)]
+    definitions: dict[str, Any] = {f: (hints[f], ...) for f in names}
+    definitions |= {f: (kind, ...) for f, (kind, _) in computed.items()}
+    model = create_model(name, __base__=base, **definitions)
+    model.computed = {**base.computed, **{f: work_out for f, (_, work_out) in computed.items()}}
+    return model
 
 
 class Me(Out):
@@ -21,78 +63,21 @@ class Me(Out):
     villages: list[str]
 
 
-class OrderEventOut(Out):
-    at: datetime
-    actor: str
-    from_status: str | None
-    to_status: str
-    reason: str
-
-
-class OrderOut(Out):
-    number: str
-    display_number: str
-    service_id: str
-    village_id: str
-    window_start: datetime
-    window_end: datetime
-    people_count: int
-    note: str | None
-    contact_phone: str | None
-    status: str
-    status_label: str
-    team_id: str | None
-    tier: str | None
-    volunteer_id: str | None
-    accept_deadline: datetime | None
-    flagged: str | None
-    people_served: int | None
-    rating: int | None
-    rating_comment: str | None
-    created_at: datetime
-    updated_at: datetime
-
-    @classmethod
-    def of(cls, o: OrderView) -> OrderOut:
-        return cls(
-            number=o.number, display_number=o.display_number, service_id=o.service_id,
-            village_id=o.village_id, window_start=o.window_start, window_end=o.window_end,
-            people_count=o.people_count, note=o.note, contact_phone=o.contact_phone,
-            status=o.status.value, status_label=o.status.label, team_id=o.team_id, tier=o.tier,
-            volunteer_id=o.volunteer_id, accept_deadline=o.accept_deadline, flagged=o.flagged,
-            people_served=o.people_served, rating=o.rating, rating_comment=o.rating_comment,
-            created_at=o.created_at, updated_at=o.updated_at,
-        )  # fmt: skip
-
-
-class OrderDetailOut(OrderOut):
-    events: list[OrderEventOut]
-
-    @classmethod
-    def of(cls, o: OrderView) -> OrderDetailOut:  # type: ignore[override]
-        base = OrderOut.of(o).model_dump()
-        events = [OrderEventOut(**e.__dict__) for e in o.events]
-        return cls(**base, events=events)
-
-
-class FiguresOut(Out):
-    orders_by_status: dict[str, int]
-    orders_by_service: dict[str, int]
-    activities: int
-    people_served: int
-    average_rating: float | None
-
-    @classmethod
-    def of(cls, f: Figures) -> FiguresOut:
-        return cls(**f.__dict__)
-
-
-class BroadcastCounts(Out):
-    ready: int
-    fallback: int
-    failed: int
-    aired: int
-    scheduled: int
+OrderEventOut = from_view("OrderEventOut", EventView)
+OrderOut = from_view(
+    "OrderOut",
+    OrderView,
+    "number service_id village_id window_start window_end people_count note contact_phone status team_id tier"
+    " volunteer_id accept_deadline flagged people_served rating rating_comment created_at updated_at",
+    display_number=(str, lambda o: o.display_number),
+    status_label=(str, lambda o: o.status.label),
+)
+OrderDetailOut = from_view(
+    "OrderDetailOut", OrderView, "", base=OrderOut,
+    events=(list[OrderEventOut], lambda o: [OrderEventOut.of(e) for e in o.events]),
+)  # fmt: skip
+FiguresOut = from_view("FiguresOut", Figures)
+BroadcastCounts = from_view("BroadcastCounts", BroadcastSummary)
 
 
 class StatsOut(Out):
@@ -108,7 +93,9 @@ class ReassignIn(BaseModel):
     reason: str = Field(default="", max_length=200)
 
 
-class CancelIn(BaseModel):
+class ReasonIn(BaseModel):
+    """Why an order is cancelled or an announcement rejected (required)."""
+
     model_config = ConfigDict(extra="forbid")
     reason: str = Field(min_length=1, max_length=200)
 
@@ -127,14 +114,7 @@ class TeamOut(Out):
     members: list[MemberOut]
 
 
-class SignupOut(Out):
-    id: int
-    village_id: str | None
-    skills: str | None
-    status: str
-    created_at: datetime
-    decided_by: str | None
-    decided_at: datetime | None
+SignupOut = from_view("SignupOut", SignupView)
 
 
 class DecisionIn(BaseModel):

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from bot.models import VolunteerSignup
 from core.app import AppContext
 from core.config import Role
+from core.snapshot import Snapshot
 from web.auth import User
 
 PENDING, APPROVED, REJECTED = "pending", "approved", "rejected"
@@ -28,7 +29,7 @@ class SignupError(Exception):
 
 
 @dataclass(frozen=True)
-class SignupView:
+class SignupView(Snapshot):
     id: int
     village_id: str | None
     skills: str | None
@@ -40,10 +41,6 @@ class SignupView:
     @property
     def status_label(self) -> str:
         return STATUS_LABELS.get(self.status, self.status)
-
-    @classmethod
-    def of(cls, s: VolunteerSignup) -> SignupView:
-        return cls(s.id, s.village_id, s.skills, s.status, s.created_at, s.decided_by, s.decided_at)
 
 
 def _may_review(ctx: AppContext, user: User, village_id: str | None) -> bool:

@@ -85,7 +85,7 @@ def reassign(request: Request, user: ApiUser, number: OrderNumber, body: S.Reass
     "/orders/{number}/cancel", response_model=S.OrderOut, tags=["orders"],
     responses={404: {"model": S.Problem}, 409: {"model": S.Problem}},
 )  # fmt: skip
-def cancel(request: Request, user: ApiUser, number: OrderNumber, body: S.CancelIn) -> S.OrderOut:
+def cancel(request: Request, user: ApiUser, number: OrderNumber, body: S.ReasonIn) -> S.OrderOut:
     user.require(Role.admin)
     service, _ = _orders(request)
     service.get(number, user.actor)
@@ -100,7 +100,7 @@ def stats(request: Request, user: ApiUser) -> S.StatsOut:
     summary = broadcast_summary(request.app.state.ctx, user)
     return S.StatsOut(
         today=S.FiguresOut.of(today), month=S.FiguresOut.of(month), overdue=len(queries.overdue(user.actor)),
-        broadcasts_today=S.BroadcastCounts(**summary.__dict__) if summary else None,
+        broadcasts_today=S.BroadcastCounts.of(summary) if summary else None,
     )  # fmt: skip
 
 
@@ -129,7 +129,7 @@ def signups(
     status: Annotated[str | None, Query(pattern="^(pending|approved|rejected)$")] = None,
 ) -> list[S.SignupOut]:
     user.require(Role.admin)
-    return [S.SignupOut(**v.__dict__) for v in list_signups(request.app.state.ctx, user, status)]
+    return [S.SignupOut.of(v) for v in list_signups(request.app.state.ctx, user, status)]
 
 
 @router.post(
@@ -140,4 +140,4 @@ def signup_decision(
     request: Request, user: ApiUser, signup_id: Annotated[int, Path(ge=1, le=2**31 - 1)], body: S.DecisionIn
 ) -> S.SignupOut:
     user.require(Role.admin)
-    return S.SignupOut(**decide(request.app.state.ctx, user, signup_id, body.approve).__dict__)
+    return S.SignupOut.of(decide(request.app.state.ctx, user, signup_id, body.approve))

@@ -16,63 +16,30 @@ from core.config import Role
 from web.auth import ApiUser, Forbidden
 from web.broadcast_port import NotAirable, announcement_service, mark_aired, schedule_service
 from web.files import BadAudioPath, media_type, playlists_for, resolve_audio
-from web.schemas import Out, Problem
+from web.schemas import Out, Problem, ReasonIn, from_view
 
 router = APIRouter(prefix="/api", tags=["broadcasts"])
 VillageId = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]{1,47}$")]
 Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
-class ItemOut(Out):
-    id: int
-    village_id: str
-    air_at: datetime
-    local_time: str
-    title: str
-    kind: str
-    priority: str
-    state: str
-    state_label: str
-    fallback_voice: bool
-    audio_url: str | None
-    duration_seconds: float | None
-    announcement_id: int | None
-
-    @classmethod
-    def of(cls, i: ItemView) -> ItemOut:
-        return cls(
-            id=i.id, village_id=i.village_id, air_at=i.air_at, local_time=i.hhmm, title=i.title,
-            kind=i.kind.value, priority=i.priority.value, state=i.state.value, state_label=i.state.label,
-            fallback_voice=i.fallback_voice, audio_url=f"/api/audio/{i.audio_path}" if i.audio_path else None,
-            duration_seconds=i.duration_seconds, announcement_id=i.announcement_id,
-        )  # fmt: skip
-
-
-class AnnouncementOut(Out):
-    id: int
-    title: str
-    text: str
-    audience: list[str]
-    villages: list[str]
-    plan: str
-    plan_at: datetime | None
-    count: int
-    priority: str
-    status: str
-    status_label: str
-    created_at: datetime
-    approved_at: datetime | None
-    reject_reason: str | None
-    items: list[ItemOut]
-
-    @classmethod
-    def of(cls, a: AnnouncementView) -> AnnouncementOut:
-        return cls(
-            id=a.id, title=a.title, text=a.text, audience=list(a.audience), villages=list(a.villages),
-            plan=a.plan_kind.value, plan_at=a.plan_at, count=a.plan_count, priority=a.priority.value,
-            status=a.status.value, status_label=a.status.label, created_at=a.created_at,
-            approved_at=a.approved_at, reject_reason=a.reject_reason, items=[ItemOut.of(i) for i in a.items],
-        )  # fmt: skip
+ItemOut = from_view(
+    "ItemOut",
+    ItemView,
+    "id village_id air_at title kind priority state fallback_voice duration_seconds announcement_id",
+    local_time=(str, lambda i: i.hhmm),
+    state_label=(str, lambda i: i.state.label),
+    audio_url=(str | None, lambda i: f"/api/audio/{i.audio_path}" if i.audio_path else None),
+)
+AnnouncementOut = from_view(
+    "AnnouncementOut",
+    AnnouncementView,
+    "id title text audience villages plan_at priority status created_at approved_at reject_reason",
+    plan=(PlanKind, lambda a: a.plan_kind),  # API names of plan_kind and plan_count
+    count=(int, lambda a: a.plan_count),
+    status_label=(str, lambda a: a.status.label),
+    items=(list[ItemOut], lambda a: [ItemOut.of(i) for i in a.items]),
+)
 
 
 class AnnouncementIn(BaseModel):
@@ -84,11 +51,6 @@ class AnnouncementIn(BaseModel):
     count: int = Field(default=2, ge=1, le=14)
     at: datetime | None = None
     priority: Priority = Priority.normal
-
-
-class RejectIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    reason: str = Field(min_length=1, max_length=200)
 
 
 class DayOut(Out):
@@ -145,7 +107,7 @@ def approve(request: Request, user: ApiUser, announcement_id: Id) -> Announcemen
 
 
 @router.post("/announcements/{announcement_id}/reject", response_model=AnnouncementOut, responses=WRITE_ERRORS)
-def reject(request: Request, user: ApiUser, announcement_id: Id, body: RejectIn) -> AnnouncementOut:
+def reject(request: Request, user: ApiUser, announcement_id: Id, body: ReasonIn) -> AnnouncementOut:
     user.require(Role.approver)
     svc = announcement_service(request.app.state.ctx)
     svc.get(announcement_id, user.actor)

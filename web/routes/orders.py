@@ -3,6 +3,7 @@ reassign, cancel)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from fastapi import APIRouter, Request
@@ -124,36 +125,46 @@ def reassign(request: Request, user: PageUser, number: str, form: Form) -> Respo
     user.require(Role.admin)
     team_id = form.get("team_id", "").strip()
     reason = form.get("reason", "").strip()
-    if not team_id:
-        flash(request, "请选择要改派的服务队。", "error")
-    elif len(reason) > MAX_REASON:
-        flash(request, f"原因太长了,请少于 {MAX_REASON} 个字。", "error")
-    else:
-        service, _ = services_of(request)
-        try:
-            order = service.reassign(number[:20], team_id, user.actor, reason)
-        except (InvalidOrder, IllegalTransition) as exc:
-            flash(request, exc.message_zh, "error")
-        else:
-            flash(request, f"已改派给{request.app.state.ctx.config.teams_by_id[team_id].name}。")
-            return redirect(f"/orders/{order.number}")
-    return redirect(f"/orders/{number[:20]}")
+    teams = request.app.state.ctx.config.teams_by_id
+    return _change_order(
+        request, number, "请选择要改派的服务队。" if not team_id else _reason_problem(reason),
+        lambda service: service.reassign(number[:20], team_id, user.actor, reason),
+        lambda _: f"已改派给{teams[team_id].name}。",
+    )  # fmt: skip
 
 
 @router.post("/orders/{number}/cancel")
 def cancel(request: Request, user: PageUser, number: str, form: Form) -> Response:
     user.require(Role.admin)
     reason = form.get("reason", "").strip()
-    if not reason:
-        flash(request, "撤销订单要写明原因。", "error")
-    elif len(reason) > MAX_REASON:
-        flash(request, f"原因太长了,请少于 {MAX_REASON} 个字。", "error")
-    else:
-        service, _ = services_of(request)
-        try:
-            service.cancel(number[:20], user.actor, reason)
-        except IllegalTransition as exc:
-            flash(request, exc.message_zh, "error")
-        else:
-            flash(request, "订单已撤销。")
-    return redirect(f"/orders/{number[:20]}")
+    return _change_order(
+        request, number, "撤销订单要写明原因。" if not reason else _reason_problem(reason),
+        lambda service: service.cancel(number[:20], user.actor, reason),
+        lambda _: "订单已撤销。",
+    )  # fmt: skip
+
+
+def _reason_problem(reason: str) -> str | None:
+    return f"原因太长了,请少于 {MAX_REASON} 个字。" if len(reason) > MAX_REASON else None
+
+
+def _change_order(
+    request: Request,
+    number: str,
+    problem: str | None,
+    change: Callable[[OrderService], OrderView],
+    done: Callable[[OrderView], str],
+) -> Response:
+    """One order form: a problem with the form or a refusal by the service is flashed as an
+    error, success as a notice; either way back to the order's page."""
+    if problem:
+        flash(request, problem, "error")
+        return redirect(f"/orders/{number[:20]}")
+    service, _ = services_of(request)
+    try:
+        order = change(service)
+    except (InvalidOrder, IllegalTransition) as exc:
+        flash(request, exc.message_zh, "error")
+        return redirect(f"/orders/{number[:20]}")
+    flash(request, done(order))
+    return redirect(f"/orders/{order.number}")
