@@ -14,7 +14,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import ParamSpec, TypeVar
 
-from bot import admin, ordering, residents, texts, volunteers
+from bot import admin, loudspeaker, ordering, residents, texts, volunteers
 from bot.callbacks import CallbackSigner
 from bot.identity import identify
 from bot.messages import Inbound, InboundKind, Outcome
@@ -203,7 +203,7 @@ class DialogueEngine:
         elif intent == "talk_to_staff":
             residents.talk_to_staff(turn, text, e.village)
         elif intent == "ask_broadcast":
-            turn.say(texts.BROADCAST_INFO, ((turn.button("找工作人员", "menu", "staff"),),))
+            loudspeaker.today(turn, e.village)
         elif intent in SMALL_TALK:
             turn.say(SMALL_TALK[intent], turn.menu_rows() if intent == "greet" else ())
         elif intent in ("affirm", "deny"):
@@ -252,6 +252,8 @@ class DialogueEngine:
             residents.finish_rating(turn, None)  # a new action: record the stars without a comment
         if kind == "menu" and args:
             self._menu_button(turn, args[0])
+        elif kind == "bc" and args:
+            loudspeaker.today(turn, args[0])
         elif kind in DIALOGUE_BUTTONS and args:
             if args[-1] != str(turn.conv.seq):
                 turn.say(texts.STALE)

@@ -32,11 +32,20 @@ class Button:
 
 
 @dataclass(frozen=True)
+class Audio:
+    """A recording to send with the reply (its text becomes the caption)."""
+
+    path: str  # an MP3 on this machine
+    title: str
+
+
+@dataclass(frozen=True)
 class Reply:
     text: str
     buttons: tuple[tuple[Button, ...], ...] = ()
     # Replace the message whose button was pressed instead of sending a new one.
     edit: bool = False
+    audio: Audio | None = None
 
 
 @dataclass(frozen=True)
@@ -54,8 +63,10 @@ class Outcome:
     # Text for a popup on the pressed button (Telegram answerCallbackQuery); optional.
     toast: str | None = None
 
-    def say(self, text: str, buttons: tuple[tuple[Button, ...], ...] = (), *, edit: bool = False) -> Outcome:
-        self.replies.append(Reply(text, buttons, edit))
+    def say(
+        self, text: str, buttons: tuple[tuple[Button, ...], ...] = (), *, edit: bool = False, audio: Audio | None = None
+    ) -> Outcome:
+        self.replies.append(Reply(text, buttons, edit, audio))
         return self
 
     def extend(self, other: Outcome) -> Outcome:

@@ -14,6 +14,7 @@ import hashlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Literal
 
 from telegram import (
@@ -239,6 +240,13 @@ class TelegramFrontend:
         chat = update.effective_chat
         query = update.callback_query
         for reply in outcome.replies:
+            if reply.audio is not None and chat is not None:
+                audio = Path(reply.audio.path)
+                await bot.send_audio(
+                    chat.id, audio=audio, filename=audio.name, title=reply.audio.title,
+                    caption=reply.text[: MessageLimit.CAPTION_LENGTH], reply_markup=markup(reply),
+                )  # fmt: skip
+                continue
             if reply.edit and query is not None and query.message is not None:
                 try:
                     await bot.edit_message_text(

@@ -75,6 +75,8 @@ def _show(outcome: Outcome, user: str) -> list[Button]:
     numbered: list[Button] = []
     for reply in outcome.replies:
         console.print(f"[bold green]乡音:[/bold green]{reply.text}", highlight=False)
+        if reply.audio is not None:
+            console.print(f"[cyan](声音:{reply.audio.path})[/cyan]", highlight=False)
         if reply.buttons:
             numbered = [b for row in reply.buttons for b in row]
             labels = "  ".join(f"[{i}] {b.label}" for i, b in enumerate(numbered, 1))

@@ -84,7 +84,9 @@ def shift_clock() -> ShiftClock:
 def bot_ctx(config: AppConfig, tmp_path: Path, shift_clock: ShiftClock) -> Iterator[AppContext]:
     db = Database(f"sqlite:///{tmp_path / 'bot.db'}")
     db.migrate()
-    yield AppContext(config=config, db=db, clock=shift_clock)
+    # Recordings go to the test's own folder, voiced offline (edge-tts is unreachable here).
+    broadcasts = config.broadcasts.model_copy(update={"audio_dir": str(tmp_path / "audio_out"), "edge_enabled": False})
+    yield AppContext(config=config.model_copy(update={"broadcasts": broadcasts}), db=db, clock=shift_clock)
     db.dispose()
 
 
