@@ -1,9 +1,11 @@
 """Full 四单 lifecycles per second (create → dispatch → accept → done → rate), and p95 per
 transition, on SQLite and (if reachable) PostgreSQL. Run by hand:
 
-    .venv/bin/python benchmarks/orders_lifecycle.py [-n 2000] [--pg URL]
+    taskset -c 0 .venv/bin/python benchmarks/orders_lifecycle.py [-n 2000] [--pg URL]
 
-One process, one thread (one core). Prints medians of 3 runs.
+One process, one thread (one core). Prints medians of 3 runs. The PostgreSQL run drops and
+recreates the public schema of its database: by default `xiangyin_bench` on the server of
+scripts/pg_test_server.sh (created if missing), never the test suite's `xiangyin_test`.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from core.db import Database  # noqa: E402
 from orders.service import OrderRequest, OrderService  # noqa: E402
 
 STEPS = ("create", "accept", "done", "rate")
+BENCH_DB = "xiangyin_bench"
 
 
 def one_run(db: Database, n: int) -> tuple[float, dict[str, float]]:
@@ -81,7 +84,9 @@ def bench(name: str, url: str, n: int, runs: int = 3) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("-n", type=int, default=2000)
-    parser.add_argument("--pg", help="PostgreSQL URL (default: start scripts/pg_test_server.sh)")
+    parser.add_argument(
+        "--pg", help="PostgreSQL URL, its public schema is dropped (default: xiangyin_bench on the test server)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         bench("sqlite", f"sqlite:///{tmp}/bench.db", args.n)
@@ -90,11 +95,25 @@ def main() -> None:
         try:
             out = subprocess.run(["bash", str(ROOT / "scripts/pg_test_server.sh"), "start"],
                                  capture_output=True, text=True, check=True)  # fmt: skip
-            pg = out.stdout.strip().splitlines()[-1]
         except (subprocess.SubprocessError, OSError) as exc:
             print(f"postgresql skipped: no server ({exc})")
             return
+        pg = bench_database(out.stdout.strip().splitlines()[-1])
     bench("postgresql", pg, args.n)
+
+
+def bench_database(test_url: str) -> str:
+    """A database of its own on the test server: dropping the schema of the test database
+    would break a test run going on at the same time."""
+    from sqlalchemy import create_engine, make_url, text
+
+    url = make_url(test_url).set(database=BENCH_DB)
+    engine = create_engine(test_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        if conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": BENCH_DB}) is None:
+            conn.execute(text(f"CREATE DATABASE {BENCH_DB}"))
+    engine.dispose()
+    return url.render_as_string(hide_password=False)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ SQLite (WAL, a file under var/) is the embedded default; PostgreSQL by URL.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -14,6 +15,7 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import DateTime, Engine, MetaData, TypeDecorator, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from core.config import PROJECT_ROOT
@@ -85,7 +87,12 @@ def make_engine(url: str) -> Engine:
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):  # type: ignore[no-untyped-def]
             # Write lock up front: concurrent writers queue instead of failing on upgrade.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # Straight to the driver: exec_driver_sql's statement machinery was a third of an
+            # empty transaction; its errors are still raised as SQLAlchemy's (OperationalError).
+            try:
+                conn.connection.driver_connection.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise DBAPIError.instance("BEGIN IMMEDIATE", None, exc, sqlite3.Error) from exc
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)

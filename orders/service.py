@@ -4,18 +4,21 @@
 Every state change is one transaction that updates the order with a compare-and-set on its
 version and appends a history row; an illegal transition raises and changes nothing.
 Front ends learn about changes by reading the history (order_events) as an outbox.
+
+The writes are SQLAlchemy Core statements built once at import, run on a plain connection:
+an order changes only through the compare-and-set, so the ORM's identity map and unit of
+work bought nothing here but time (see benchmarks/orders_lifecycle.py).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Connection, Row, Table, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from core.actors import Actor, ActorKind, staff_covers
 from core.clock import Clock, system_clock
@@ -25,7 +28,7 @@ from orders.errors import AlreadyTaken, IllegalTransition, InvalidOrder, NotFoun
 from orders.matching import find_team
 from orders.models import Activity, Order, OrderEvent, OrderStatus
 from orders.numbers import new_order_number, normalise_order_number
-from orders.views import OrderView
+from orders.views import EventView, OrderView
 
 S = OrderStatus
 
@@ -39,6 +42,53 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     S.rated: frozenset(),
     S.cancelled: frozenset(),
 }
+
+# Prepared once: SQLAlchemy caches their compiled SQL, so a call only binds values.
+_ORDERS = cast(Table, Order.__table__)
+_EVENTS = cast(Table, OrderEvent.__table__)
+_ACTIVITIES = cast(Table, Activity.__table__)
+_BY_ID = select(_ORDERS).where(_ORDERS.c.id == bindparam("ref"))
+_BY_NUMBER = select(_ORDERS).where(_ORDERS.c.number == bindparam("ref"))
+_BY_REQUEST_KEY = select(_ORDERS).where(_ORDERS.c.request_key == bindparam("key"))
+_NUMBER_TAKEN = select(_ORDERS.c.id).where(_ORDERS.c.number == bindparam("number"))
+_INSERT_ORDER = insert(_ORDERS).returning(*_ORDERS.c)
+_INSERT_EVENT = insert(_EVENTS)
+_EVENTS_OF = select(_EVENTS).where(_EVENTS.c.order_id == bindparam("id")).order_by(_EVENTS.c.id)
+# The compare-and-set on (id, version); the SET columns are the other keys of the parameters.
+_CAS = (
+    update(_ORDERS)
+    .where(_ORDERS.c.id == bindparam("cas_id"), _ORDERS.c.version == bindparam("cas_version"))
+    .returning(*_ORDERS.c)
+)
+_WINNER = select(_ORDERS.c.status, _ORDERS.c.volunteer_id).where(_ORDERS.c.id == bindparam("id"))
+_DUE = select(_ORDERS.c.id).where(_ORDERS.c.status == S.dispatched.value, _ORDERS.c.accept_deadline <= bindparam("now"))
+_FIND_ACTIVITY = (
+    select(_ACTIVITIES.c.id)
+    .where(
+        _ACTIVITIES.c.service_id == bindparam("service_id"),
+        _ACTIVITIES.c.village_id == bindparam("village_id"),
+        _ACTIVITIES.c.team_id == bindparam("team_id"),
+        _ACTIVITIES.c.window_start < bindparam("window_end"),
+        _ACTIVITIES.c.window_end > bindparam("window_start"),
+    )
+    .order_by(_ACTIVITIES.c.id)
+    .limit(1)
+)
+_NEW_ACTIVITY = insert(_ACTIVITIES).returning(_ACTIVITIES.c.id)
+# An increment in SQL, not read-modify-write: concurrent completions cannot lose people.
+_ADD_SERVED = (
+    update(_ACTIVITIES)
+    .where(_ACTIVITIES.c.id == bindparam("activity_id"))
+    .values(people_served=_ACTIVITIES.c.people_served + bindparam("served"))
+)
+
+OrderRow = Row[Any]  # one row of `orders`: the same attribute names as Order
+
+
+def _view(row: OrderRow) -> OrderView:
+    # OrderView.of only reads column attributes, which a Row has under the same names.
+    return OrderView.of(cast(Order, row))
+
 
 PHONE_RE = re.compile(r"^1\d{10}$|^0\d{9,11}$")
 MAX_NOTE = 500
@@ -70,41 +120,46 @@ class OrderService:
     def create(self, request: OrderRequest, actor: Actor) -> OrderView:
         """Create and dispatch an order. The same request_key always returns the first order."""
         self._check_request(request, actor)
-        if request.request_key:
-            existing = self._by_request_key(request.request_key)
-            if existing is not None:
-                return existing
         try:
-            with self.db.session() as s:
+            with self.db.engine.begin() as conn:
+                if request.request_key:
+                    existing = conn.execute(_BY_REQUEST_KEY, {"key": request.request_key}).first()
+                    if existing is not None:
+                        return _view(existing)
                 now = self.clock()
-                order = Order(
-                    number=self._fresh_number(s),
-                    request_key=request.request_key,
-                    resident_key=request.resident_key,
-                    resident_name=request.resident_name,
-                    contact_phone=request.contact_phone,
-                    service_id=request.service_id,
-                    village_id=request.village_id,
-                    window_start=request.window_start,
-                    window_end=request.window_end,
-                    people_count=request.people_count,
-                    note=(request.note or None),
-                    status=S.submitted,
-                    created_at=now,
-                    updated_at=now,
-                    version=1,
+                values: dict[str, Any] = {
+                    "number": self._fresh_number(conn),
+                    "request_key": request.request_key,
+                    "resident_key": request.resident_key,
+                    "resident_name": request.resident_name,
+                    "contact_phone": request.contact_phone,
+                    "service_id": request.service_id,
+                    "village_id": request.village_id,
+                    "window_start": request.window_start,
+                    "window_end": request.window_end,
+                    "people_count": request.people_count,
+                    "note": request.note or None,
+                    "status": S.submitted.value,
+                    "created_at": now,
+                    "updated_at": now,
+                    "version": 1,
+                }
+                second = self._auto_dispatch(values, now)
+                order = conn.execute(_INSERT_ORDER, values).one()
+                conn.execute(
+                    _INSERT_EVENT,
+                    [
+                        self._event(order.id, actor, None, S.submitted, "order placed", now),
+                        self._event(order.id, Actor.system("dispatcher"), *second, now),
+                    ],
                 )
-                s.add(order)
-                s.flush()
-                self._log(s, order, actor, None, S.submitted, "order placed", now)
-                self._auto_dispatch(s, order, now)
-                return OrderView.of(order)
+                return _view(order)
         except IntegrityError:
             # A concurrent request with the same key won the insert: return its order.
             if request.request_key:
-                existing = self._by_request_key(request.request_key)
-                if existing is not None:
-                    return existing
+                existing_view = self._by_request_key(request.request_key)
+                if existing_view is not None:
+                    return existing_view
             raise
 
     def _check_request(self, r: OrderRequest, actor: Actor) -> None:
@@ -135,30 +190,32 @@ class OrderService:
         if r.request_key is not None and not 1 <= len(r.request_key) <= 128:
             raise InvalidOrder("请求编号不对。", "request_key must be 1..128 characters")
 
-    def _fresh_number(self, s: Session) -> str:
+    def _fresh_number(self, conn: Connection) -> str:
         while True:
             number = new_order_number()
-            if s.scalar(select(Order.id).where(Order.number == number)) is None:
+            if conn.execute(_NUMBER_TAKEN, {"number": number}).first() is None:
                 return number
 
     def _by_request_key(self, key: str) -> OrderView | None:
-        with self.db.session() as s:
-            order = s.scalar(select(Order).where(Order.request_key == key))
-            return OrderView.of(order) if order else None
+        with self.db.engine.begin() as conn:
+            order = conn.execute(_BY_REQUEST_KEY, {"key": key}).first()
+            return _view(order) if order else None
 
     # ------------------------------------------------------------------ 配单
-    def _auto_dispatch(self, s: Session, order: Order, now: datetime) -> None:
-        match = find_team(self.config, order.service_id, order.village_id)
+    def _auto_dispatch(self, values: dict[str, Any], now: datetime) -> tuple[OrderStatus, OrderStatus, str]:
+        """Match a new order to a team. The order is inserted in its final state (dispatched at
+        version 2, as a move would leave it, or submitted and flagged); returns the dispatcher's
+        history entry (from, to, reason) that follows "order placed"."""
+        match = find_team(self.config, values["service_id"], values["village_id"])
         if match.team is None:
-            order.flagged = match.reason
-            order.updated_at = now
-            self._log(s, order, Actor.system("dispatcher"), S.submitted, S.submitted, f"flagged: {match.reason}", now)
-            return
-        self._move(
-            s, order, S.dispatched, Actor.system("dispatcher"), match.reason, now,
-            team_id=match.team.id, tier=match.tier.value if match.tier else None,
-            accept_deadline=self._deadline(now), volunteer_id=None, flagged=None,
+            values["flagged"] = match.reason
+            return S.submitted, S.submitted, f"flagged: {match.reason}"
+        values.update(
+            status=S.dispatched.value, version=2, team_id=match.team.id,
+            tier=match.tier.value if match.tier else None, accept_deadline=self._deadline(now),
+            volunteer_id=None, flagged=None,
         )  # fmt: skip
+        return S.submitted, S.dispatched, match.reason
 
     def _deadline(self, now: datetime) -> datetime:
         return now + timedelta(minutes=self.config.orders.accept_deadline_minutes)
@@ -168,8 +225,8 @@ class OrderService:
         team = self.config.teams_by_id.get(team_id)
         if team is None:
             raise InvalidOrder("没有这个服务队。", f"unknown team {team_id!r}")
-        with self.db.session() as s:
-            order = self._load(s, ref)
+        with self.db.engine.begin() as conn:
+            order = self._load(conn, ref)
             if not staff_covers(self.config, actor, order.village_id, Role.admin):
                 raise PermissionDenied("只有管理这个村的管理员才能改派。", f"{actor.label} may not reassign")
             if order.service_id not in team.services:
@@ -178,18 +235,18 @@ class OrderService:
                 raise InvalidOrder(f"{team.name}不负责这个村。", f"team {team_id} does not cover {order.village_id}")
             now = self.clock()
             why = f"reassigned by admin to {team_id}" + (f": {reason}" if reason else "")
-            self._move(
-                s, order, S.dispatched, actor, why, now,
+            moved = self._move(
+                conn, order, S.dispatched, actor, why, now,
                 team_id=team.id, tier=team.tier.value, volunteer_id=None,
                 accept_deadline=self._deadline(now), flagged=None,
             )  # fmt: skip
-            return OrderView.of(order)
+            return _view(moved)
 
     def expire_overdue(self) -> list[OrderView]:
         """Deadline sweep: escalate unaccepted orders a tier up, or flag them as expired."""
         now = self.clock()
-        with self.db.session() as s:
-            ids = s.scalars(select(Order.id).where(Order.status == S.dispatched, Order.accept_deadline <= now)).all()
+        with self.db.engine.begin() as conn:
+            ids = conn.execute(_DUE, {"now": now}).scalars().all()
         changed = []
         for order_id in ids:
             try:
@@ -200,8 +257,8 @@ class OrderService:
 
     def _expire_one(self, order_id: int, now: datetime) -> OrderView:
         system = Actor.system("deadline")
-        with self.db.session() as s:
-            order = self._load(s, order_id)
+        with self.db.engine.begin() as conn:
+            order = self._load(conn, order_id)
             if order.status != S.dispatched or order.accept_deadline is None or order.accept_deadline > now:
                 raise IllegalTransition("订单状态已变。", "order changed before expiry")
             current = Tier(order.tier) if order.tier else None
@@ -209,20 +266,20 @@ class OrderService:
             match = find_team(self.config, order.service_id, order.village_id, above=current)
             if self.config.orders.escalate_on_deadline and match.team is not None:
                 why = f"not accepted within {minutes} min at {order.tier}; escalated: {match.reason}"
-                self._move(
-                    s, order, S.dispatched, system, why, now,
+                moved = self._move(
+                    conn, order, S.dispatched, system, why, now,
                     team_id=match.team.id, tier=match.tier.value if match.tier else None,
                     accept_deadline=self._deadline(now),
                 )  # fmt: skip
             else:
                 why = f"not accepted within {minutes} min at {order.tier}; no higher tier: flagged to admins"
-                self._move(s, order, S.expired, system, why, now, flagged=why)
-            return OrderView.of(order)
+                moved = self._move(conn, order, S.expired, system, why, now, flagged=why)
+            return _view(moved)
 
     # ------------------------------------------------------------------ 接单
     def accept(self, ref: str | int, actor: Actor) -> OrderView:
-        with self.db.session() as s:
-            order = self._load(s, ref)
+        with self.db.engine.begin() as conn:
+            order = self._load(conn, ref)
             if order.status == S.accepted:
                 raise AlreadyTaken(
                     "这个单子已经有人接了。", f"order {order.number} already accepted", order.volunteer_id
@@ -234,8 +291,10 @@ class OrderService:
                 raise PermissionDenied(
                     "这个单子派给了别的服务队,您不能接。", f"{actor.label} not in team {order.team_id}"
                 )
-            self._move(s, order, S.accepted, actor, f"accepted by {actor.id}", self.clock(), volunteer_id=actor.id)
-            return OrderView.of(order)
+            moved = self._move(
+                conn, order, S.accepted, actor, f"accepted by {actor.id}", self.clock(), volunteer_id=actor.id
+            )
+            return _view(moved)
 
     # ------------------------------------------------------------------ 完成
     def complete(self, ref: str | int, actor: Actor, people_served: int) -> OrderView:
@@ -243,48 +302,43 @@ class OrderService:
         join one activity (the reports count orders and activities separately)."""
         if not 0 <= people_served <= self.config.orders.max_people:
             raise InvalidOrder(f"服务人数要在 0 到 {self.config.orders.max_people} 之间。", "bad people_served")
-        with self.db.session() as s:
-            order = self._load(s, ref)
+        with self.db.engine.begin() as conn:
+            order = self._load(conn, ref)
             is_taker = actor.kind is ActorKind.volunteer and actor.id == order.volunteer_id
             if not (is_taker or staff_covers(self.config, actor, order.village_id, Role.admin)):
                 raise PermissionDenied("只有接单的志愿者才能登记完成。", f"{actor.label} did not accept this order")
             now = self.clock()
             self._check_transition(order, S.done)
-            activity = self._activity_for(s, order, now)
-            activity.people_served += people_served
-            self._move(
-                s, order, S.done, actor, f"done, {people_served} served, activity {activity.id}", now,
-                people_served=people_served, activity_id=activity.id,
+            activity_id = self._activity_for(conn, order, people_served, now)
+            moved = self._move(
+                conn, order, S.done, actor, f"done, {people_served} served, activity {activity_id}", now,
+                people_served=people_served, activity_id=activity_id,
             )  # fmt: skip
-            return OrderView.of(order)
+            return _view(moved)
 
-    def _activity_for(self, s: Session, order: Order, now: datetime) -> Activity:
-        activity = s.scalar(
-            select(Activity)
-            .where(
-                Activity.service_id == order.service_id,
-                Activity.village_id == order.village_id,
-                Activity.team_id == order.team_id,
-                Activity.window_start < order.window_end,
-                Activity.window_end > order.window_start,
-            )
-            .order_by(Activity.id)
-            .limit(1)
-        )
-        if activity is None:
-            activity = Activity(
-                service_id=order.service_id,
-                village_id=order.village_id,
-                team_id=order.team_id or "",
-                volunteer_id=order.volunteer_id or "",
-                window_start=order.window_start,
-                window_end=order.window_end,
-                people_served=0,
-                done_at=now,
-            )
-            s.add(activity)
-            s.flush()
-        return activity
+    def _activity_for(self, conn: Connection, order: OrderRow, people_served: int, now: datetime) -> int:
+        """The activity this order joins (created if none), with its people served added."""
+        activity_id: int | None = conn.execute(
+            _FIND_ACTIVITY,
+            {
+                "service_id": order.service_id, "village_id": order.village_id, "team_id": order.team_id,
+                "window_start": order.window_start, "window_end": order.window_end,
+            },
+        ).scalar()  # fmt: skip
+        if activity_id is not None:
+            conn.execute(_ADD_SERVED, {"activity_id": activity_id, "served": people_served})
+            return activity_id
+        return int(
+            conn.execute(
+                _NEW_ACTIVITY,
+                {
+                    "service_id": order.service_id, "village_id": order.village_id,
+                    "team_id": order.team_id or "", "volunteer_id": order.volunteer_id or "",
+                    "window_start": order.window_start, "window_end": order.window_end,
+                    "people_served": people_served, "done_at": now,
+                },
+            ).scalar_one()
+        )  # fmt: skip
 
     # ------------------------------------------------------------------ 评单
     def rate(self, ref: str | int, actor: Actor, rating: int, comment: str | None = None) -> OrderView:
@@ -292,60 +346,60 @@ class OrderService:
             raise InvalidOrder("评分要在 1 到 5 颗星之间。", f"rating {rating!r} out of 1..5")
         if comment and len(comment) > MAX_NOTE:
             raise InvalidOrder(f"评价太长了,请少于 {MAX_NOTE} 个字。", "comment too long")
-        with self.db.session() as s:
-            order = self._load(s, ref)
+        with self.db.engine.begin() as conn:
+            order = self._load(conn, ref)
             self._require_owner(order, actor, "只有点单的居民才能评价。")
-            self._move(
-                s, order, S.rated, actor, f"rated {rating}", self.clock(),
+            moved = self._move(
+                conn, order, S.rated, actor, f"rated {rating}", self.clock(),
                 rating=rating, rating_comment=comment or None,
             )  # fmt: skip
-            return OrderView.of(order)
+            return _view(moved)
 
     # ------------------------------------------------------------------ 撤单
     def cancel(self, ref: str | int, actor: Actor, reason: str = "") -> OrderView:
-        with self.db.session() as s:
-            order = self._load(s, ref)
+        with self.db.engine.begin() as conn:
+            order = self._load(conn, ref)
             if not staff_covers(self.config, actor, order.village_id, Role.admin):
                 self._require_owner(order, actor, "只能撤销自己点的单。")
             why = "cancelled" + (f": {reason}" if reason else "")
-            self._move(s, order, S.cancelled, actor, why, self.clock())
-            return OrderView.of(order)
+            return _view(self._move(conn, order, S.cancelled, actor, why, self.clock()))
 
     # ------------------------------------------------------------------ reading
     def get(self, ref: str | int, actor: Actor) -> OrderView:
         """One order with its history, if the actor may see it."""
-        with self.db.session() as s:
-            order = self._load(s, ref)
+        with self.db.engine.begin() as conn:
+            order = self._load(conn, ref)
             if not self.may_see(order, actor):
                 raise NotFound("没有找到这个单子。", f"{actor.label} may not see order {order.number}")
-            return OrderView.of(order, with_events=True)
+            events = conn.execute(_EVENTS_OF, {"id": order.id}).all()
+        return replace(_view(order), events=tuple(EventView.of(cast(OrderEvent, e)) for e in events))
 
-    def may_see(self, order: Order | OrderView, actor: Actor) -> bool:
+    def may_see(self, order: Order | OrderView | OrderRow, actor: Actor) -> bool:
         if actor.kind is ActorKind.system:
             return True
         if actor.kind is ActorKind.resident:
-            return order.resident_key == actor.id
+            return bool(order.resident_key == actor.id)
         if actor.kind is ActorKind.volunteer:
             team = self.config.teams_by_id.get(order.team_id or "")
             return team is not None and actor.id in {m.id for m in team.members}
         return any(staff_covers(self.config, actor, order.village_id, r) for r in Role)
 
     # ------------------------------------------------------------------ internals
-    def _load(self, s: Session, ref: str | int) -> Order:
+    def _load(self, conn: Connection, ref: str | int) -> OrderRow:
         if isinstance(ref, int):
-            order = s.get(Order, ref)
+            order = conn.execute(_BY_ID, {"ref": ref}).first()
         else:
             number = normalise_order_number(ref)
-            order = s.scalar(select(Order).where(Order.number == number)) if number else None
+            order = conn.execute(_BY_NUMBER, {"ref": number}).first() if number else None
         if order is None:
             raise NotFound("没有找到这个单子,请核对单号。", f"no order {ref!r}")
         return order
 
-    def _require_owner(self, order: Order, actor: Actor, message_zh: str) -> None:
+    def _require_owner(self, order: OrderRow, actor: Actor, message_zh: str) -> None:
         if actor.kind is not ActorKind.resident or actor.id != order.resident_key:
             raise PermissionDenied(message_zh, f"{actor.label} is not the resident of {order.number}")
 
-    def _check_transition(self, order: Order, to: OrderStatus) -> None:
+    def _check_transition(self, order: OrderRow, to: OrderStatus) -> None:
         current = OrderStatus(order.status)
         if to not in TRANSITIONS[current]:
             raise IllegalTransition(
@@ -354,43 +408,32 @@ class OrderService:
             )
 
     def _move(
-        self, s: Session, order: Order, to: OrderStatus, actor: Actor, reason: str, now: datetime,
+        self, conn: Connection, order: OrderRow, to: OrderStatus, actor: Actor, reason: str, now: datetime,
         **fields: Any,
-    ) -> None:  # fmt: skip
+    ) -> OrderRow:  # fmt: skip
         """Compare-and-set on (id, version): if anyone changed the order since we read it,
-        nothing is written and the caller sees who won."""
+        nothing is written and the caller sees who won. Returns the order as written."""
         self._check_transition(order, to)
-        before = OrderStatus(order.status)
         values = {"status": to.value, "updated_at": now, "version": order.version + 1, **fields}
-        result = s.execute(
-            update(Order)
-            .where(Order.id == order.id, Order.version == order.version)
-            .values(**values)
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount != 1:
+        moved = conn.execute(_CAS, {**values, "cas_id": order.id, "cas_version": order.version}).first()
+        if moved is None:
             # Someone committed first. Under READ COMMITTED a new statement sees their row;
             # the caller's transaction is rolled back when this propagates.
-            status, taker = s.execute(select(Order.status, Order.volunteer_id).where(Order.id == order.id)).one()
+            status, taker = conn.execute(_WINNER, {"id": order.id}).one()
             if status == S.accepted:
                 raise AlreadyTaken("这个单子已经有人接了。", f"order {order.number} taken concurrently", taker)
             raise IllegalTransition(
                 "这个单子刚刚被别人改过,请刷新后再试。", f"order {order.number} changed concurrently"
             )
-        for key, value in values.items():
-            setattr(order, key, value)
-        self._log(s, order, actor, before, to, reason, now)
+        conn.execute(_INSERT_EVENT, self._event(order.id, actor, OrderStatus(order.status), to, reason, now))
+        return moved
 
     @staticmethod
-    def _log(
-        s: Session, order: Order, actor: Actor, before: OrderStatus | None, to: OrderStatus, reason: str,
-        now: datetime,
-    ) -> None:  # fmt: skip
-        # A Core insert: the history is append-only, so the unit of work's bookkeeping buys nothing.
-        s.execute(
-            insert(OrderEvent).values(
-                order_id=order.id, at=now, actor=actor.label,
-                from_status=before.value if before else None, to_status=to.value, reason=reason,
-            )
-        )  # fmt: skip
-        s.expire(order, ["events"])
+    def _event(
+        order_id: int, actor: Actor, before: OrderStatus | None, to: OrderStatus, reason: str, now: datetime
+    ) -> dict[str, Any]:
+        # A plain insert: the history is append-only, so the unit of work's bookkeeping buys nothing.
+        return {
+            "order_id": order_id, "at": now, "actor": actor.label,
+            "from_status": before.value if before else None, "to_status": to.value, "reason": reason,
+        }  # fmt: skip
