@@ -22,13 +22,14 @@ text (it may hold names and phones).
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 import unicodedata
 from datetime import datetime
 from typing import Any
 
-import httpx
+import aiohttp
 
 from core.clock import LOCAL_TZ
 from core.config import AppConfig
@@ -64,24 +65,26 @@ class NluClient:
         *,
         timeout: float,
         threshold: float,
-        client: httpx.AsyncClient | None = None,
         cooldown: float = 3.0,
     ) -> None:
         self.url = url.rstrip("/")
         self.timeout = timeout
         self.threshold = threshold
         self.normaliser = Normaliser(config)
-        self._own_client = client is None
-        self._http = client or httpx.AsyncClient(
-            timeout=httpx.Timeout(timeout),
-            # Loopback sidecar: no proxies from the environment, keep connections warm.
-            trust_env=False,
-            limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),
-        )
+        # aiohttp, not httpx: a parse costs ~0.2 ms of client CPU instead of ~1 ms, and the
+        # bot parses every message (benchmarks/bot_throughput.py).  Made on first use: a
+        # session belongs to the event loop that runs it.
+        self._session: aiohttp.ClientSession | None = None
         # After a timeout or refused connection we answer fallback at once for `cooldown`
         # seconds instead of making every message of a busy chat wait for the timeout again.
         self._cooldown = cooldown
         self._down_until = 0.0
+
+    def _http(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            # Loopback sidecar: no proxies from the environment, connections kept warm.
+            self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=32), trust_env=False)
+        return self._session
 
     @classmethod
     def from_config(cls, config: AppConfig, url: str | None = None) -> NluClient:
@@ -121,19 +124,24 @@ class NluClient:
         if time.monotonic() < self._down_until:
             return None, "unavailable"
         try:
-            async with asyncio.timeout(self.timeout):
-                response = await self._http.post(f"{self.url}/model/parse", json={"text": text})
-            response.raise_for_status()
-            reply = response.json()
-        except (TimeoutError, httpx.TimeoutException):
+            async with (
+                asyncio.timeout(self.timeout),
+                self._http().post(f"{self.url}/model/parse", json={"text": text}) as response,
+            ):
+                response.raise_for_status()
+                reply = json.loads(await response.read())
+        except TimeoutError:
             self._down_until = time.monotonic() + self._cooldown
             log.warning("nlu: Rasa did not answer within %.1fs at %s", self.timeout, self.url)
             return None, "timeout"
-        except httpx.TransportError as exc:
+        except aiohttp.ClientResponseError as exc:
+            log.warning("nlu: bad reply from Rasa at %s: HTTP %s", self.url, exc.status)
+            return None, "bad_response"
+        except aiohttp.ClientError as exc:
             self._down_until = time.monotonic() + self._cooldown
             log.warning("nlu: Rasa unreachable at %s (%s)", self.url, type(exc).__name__)
             return None, "unreachable"
-        except (httpx.HTTPStatusError, ValueError) as exc:
+        except ValueError as exc:  # not JSON
             log.warning("nlu: bad reply from Rasa at %s: %s", self.url, str(exc)[:200])
             return None, "bad_response"
         if not isinstance(reply, dict):
@@ -162,8 +170,9 @@ class NluClient:
         return name, confidence, entities, None
 
     async def aclose(self) -> None:
-        if self._own_client:
-            await self._http.aclose()
+        session, self._session = self._session, None
+        if session is not None and not session.closed:
+            await session.close()
 
     async def __aenter__(self) -> NluClient:
         return self
