@@ -7,6 +7,7 @@ messages and never loses one.  Reminders before the agreed time are recorded per
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -19,6 +20,7 @@ from bot.messages import Notice, Reply
 from bot.models import BotMeta, SentReminder
 from bot.residents import staff_covering
 from bot.timeslots import describe
+from core.clock import as_utc
 from core.config import AppConfig, Team
 from core.db import Database
 from orders.models import Order, OrderEvent, OrderStatus
@@ -34,12 +36,20 @@ class EventNotices:
     notices: list[Notice]
 
 
+# PostgreSQL hands out event ids before commit, so an event can become visible after one with
+# a higher id that committed first; a cursor that moved past it would skip it for good.  So
+# there the outbox only takes events older than this (a transition's transaction lasts
+# milliseconds).  SQLite commits one writer at a time, in id order: no wait there.
+SETTLE = timedelta(seconds=3)
+
+
 class Notifier:
     def __init__(self, db: Database, config: AppConfig, signer: CallbackSigner, cursor: str = "outbox:telegram"):
         self.db = db
         self.config = config
         self.signer = signer
         self.cursor_key = cursor
+        self.settle = timedelta() if db.is_sqlite else SETTLE
 
     # ------------------------------------------------------------ cursor
     def cursor(self) -> int:
@@ -65,7 +75,9 @@ class Notifier:
                 .order_by(OrderEvent.id)
                 .limit(limit)
             ).all()
-            items = [(e.id, e.actor, e.from_status, e.to_status, OrderView.of(o)) for e, o in rows]
+            # Stop at the first event still settling: the cursor must never pass a gap.
+            settled = itertools.takewhile(lambda row: as_utc(row[0].at) <= now - self.settle, rows)
+            items = [(e.id, e.actor, e.from_status, e.to_status, OrderView.of(o)) for e, o in settled]
         return [EventNotices(i, self._notices(actor, f, t, o, now)) for i, actor, f, t, o in items]
 
     def _notices(self, actor: str, before: str | None, after: str, order: OrderView, now: datetime) -> list[Notice]:

@@ -95,3 +95,10 @@ def sqlite_db(tmp_path: Path) -> Iterator[Database]:
     database = _fresh_database(f"sqlite:///{tmp_path / 'test.db'}")
     yield database
     database.dispose()
+
+
+@pytest.fixture
+def pg_db(_pg_database: Database) -> Database:
+    """The PostgreSQL database alone, for behaviour only PostgreSQL has (concurrent writers)."""
+    _truncate(_pg_database)
+    return _pg_database

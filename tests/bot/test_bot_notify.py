@@ -6,12 +6,17 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import insert, select
 
 from bot.callbacks import CallbackSigner
 from bot.engine import DialogueEngine
 from bot.notify import Notifier
 from core.actors import Actor
 from core.app import AppContext
+from core.clock import ManualClock
+from core.config import AppConfig
+from core.db import Database
+from orders.models import OrderEvent
 from orders.service import OrderRequest, OrderService
 from tests.bot.conftest import ChatDriver, ShiftClock, text_of
 
@@ -71,3 +76,31 @@ async def test_announce_drafts_for_approval(engine: DialogueEngine, bot_ctx: App
     operator = ChatDriver(engine, "tg:800004")  # 西河村广播员: operator only
     out = await operator.say("/announce 今晚停电")
     assert "只有工作人员" in text_of(out)
+
+
+@pytest.mark.postgres
+def test_outbox_never_skips_an_event_that_commits_late(pg_db: Database, config: AppConfig, clock: ManualClock) -> None:
+    """PostgreSQL hands out an event id before commit, so a lower id can commit last.  The
+    outbox only takes events older than the settle window, stopping at the first younger one,
+    so the cursor does not pass an event that is still being committed.  (SQLite has one
+    writer at a time.)"""
+    db = pg_db
+    ctx = AppContext(config, db, clock)
+    notifier = Notifier(db, config, CallbackSigner.from_db(db))
+    first = place(ctx, timedelta(days=1))
+    late = db.engine.connect()  # a writer whose event gets its id now and commits later
+    late_tx = late.begin()
+    late.execute(
+        insert(OrderEvent).values(order_id=first, at=clock(), actor="staff:test", to_status="dispatched", reason="late")
+    )
+    late_id = late.execute(select(OrderEvent.id).where(OrderEvent.reason == "late")).scalar_one()
+    clock.advance(seconds=1)
+    place(ctx, timedelta(days=1), resident="tg:555002")  # commits first, with higher ids
+    # Without the settle window this pass would deliver the newer events and move the cursor
+    # past the late one for good.
+    assert notifier.pending(clock()) == []
+    late_tx.commit()  # a transition's transaction lasts milliseconds, well inside the window
+    late.close()
+    clock.advance(seconds=notifier.settle.total_seconds())
+    delivered = [item.event_id for item in notifier.pending(clock())]
+    assert late_id in delivered and delivered == sorted(delivered) and len(delivered) == 5
