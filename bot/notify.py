@@ -20,7 +20,6 @@ from bot.messages import Notice, Reply
 from bot.models import BotMeta, SentReminder
 from bot.residents import staff_covering
 from bot.timeslots import describe
-from core.clock import as_utc
 from core.config import AppConfig, Team
 from core.db import Database
 from orders.models import Order, OrderEvent, OrderStatus
@@ -67,16 +66,17 @@ class Notifier:
 
     # ------------------------------------------------------------ events → notices
     def pending(self, now: datetime, limit: int = 100) -> list[EventNotices]:
+        after = self.cursor()
         with self.db.session() as s:
             rows = s.execute(
                 select(OrderEvent, Order)
                 .join(Order, Order.id == OrderEvent.order_id)
-                .where(OrderEvent.id > self.cursor())
+                .where(OrderEvent.id > after)
                 .order_by(OrderEvent.id)
                 .limit(limit)
             ).all()
             # Stop at the first event still settling: the cursor must never pass a gap.
-            settled = itertools.takewhile(lambda row: as_utc(row[0].at) <= now - self.settle, rows)
+            settled = itertools.takewhile(lambda row: row[0].at <= now - self.settle, rows)
             items = [(e.id, e.actor, e.from_status, e.to_status, OrderView.of(o)) for e, o in settled]
         return [EventNotices(i, self._notices(actor, f, t, o, now)) for i, actor, f, t, o in items]
 

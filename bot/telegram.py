@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import hashlib
 import logging
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
@@ -38,6 +37,7 @@ from bot.state import PROCESSED_TTL
 from bot.transport import AiohttpRequest
 from core.app import AppContext
 from core.config import AppConfig, Role
+from core.tasks import cancel_and_wait, repeat
 
 log = logging.getLogger(__name__)
 
@@ -181,18 +181,19 @@ class TelegramFrontend:
                 allowed_updates=allowed,
                 drop_pending_updates=False,
             )
+        # At most a few outbox passes a second under load: each pass is a query.
+        outbox = repeat(
+            self.flush_outbox, self.outbox_interval, what="telegram outbox",
+            wake=self._outbox_wakeup, min_gap=OUTBOX_MIN_GAP,
+        )  # fmt: skip
         self._tasks = [
-            asyncio.create_task(self._loop(self.outbox_interval, self.flush_outbox, wake=True), name="bot-outbox"),
-            asyncio.create_task(self._loop(self.reminder_interval, self.remind), name="bot-reminders"),
+            asyncio.create_task(outbox, name="bot-outbox"),
+            asyncio.create_task(repeat(self.remind, self.reminder_interval, what="reminders"), name="bot-reminders"),
         ]
         log.info("telegram bot started (%s)", settings.mode)
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(*self._tasks)
         self._tasks = []
         app, self.application = self.application, None
         if app is None:
@@ -281,27 +282,7 @@ class TelegramFrontend:
         # PTB passes the exception here; log its type and trace, never the update (personal data).
         log.error("telegram: error while handling an update", exc_info=context.error)
 
-    # ------------------------------------------------------------ background loops
-    async def _loop(self, interval: float, work: Callable[[], Awaitable[object]], *, wake: bool = False) -> None:
-        while True:
-            try:
-                await work()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("telegram: background job %s failed; retrying", getattr(work, "__name__", work))
-            if wake:
-                # At most a few outbox passes a second under load: each pass is a query.
-                await asyncio.sleep(OUTBOX_MIN_GAP)
-                # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancellation
-                # that arrives just as the event fires, and stop() would then hang.
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(interval):
-                        await self._outbox_wakeup.wait()
-                self._outbox_wakeup.clear()
-            else:
-                await asyncio.sleep(interval)
-
+    # ------------------------------------------------------------ background jobs
     async def flush_outbox(self) -> int:
         """Send the messages of every new order event; the cursor moves after each event."""
         sent = 0

@@ -8,7 +8,6 @@ with menu buttons meanwhile); the Telegram bot starts only when a token is confi
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import signal
 
@@ -16,6 +15,7 @@ from bot.telegram import NO_TOKEN_MESSAGE, TelegramFrontend, token_configured
 from broadcasts.runtime import BroadcastRuntime
 from cli.common import console, context
 from core.app import AppContext, RuntimeService
+from core.tasks import cancel_and_wait
 from nlu.client import NluClient
 from nlu.sidecar import RasaSidecar
 from orders.sweeper import DeadlineSweeper
@@ -45,10 +45,7 @@ class SidecarInBackground:
             console.print(f"[yellow]语言理解服务没有启动,机器人先用菜单按钮 (Rasa not started: {exc})[/yellow]")
 
     async def stop(self) -> None:
-        if self._task and not self._task.done():
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel_and_wait(self._task)
         await self.sidecar.stop()
 
 

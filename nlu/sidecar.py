@@ -30,6 +30,7 @@ from pathlib import Path
 import httpx
 
 from core.config import PROJECT_ROOT, AppConfig
+from core.tasks import cancel_and_wait
 from nlu.generate import BUILD_ROOT, Build, build
 
 log = logging.getLogger(__name__)
@@ -210,11 +211,8 @@ class RasaSidecar:
 
     async def stop(self) -> None:
         self._stopping = True
-        if self._watchdog:
-            self._watchdog.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._watchdog
-            self._watchdog = None
+        await cancel_and_wait(self._watchdog)
+        self._watchdog = None
         await self._kill()
 
     async def healthy(self, timeout: float = 2.0) -> bool:

@@ -10,10 +10,10 @@ compare-and-set, so an order is escalated once.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 from core.app import AppContext
+from core.tasks import cancel_and_wait, repeat
 from orders.service import OrderService
 
 log = logging.getLogger(__name__)
@@ -30,14 +30,12 @@ class DeadlineSweeper:
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="deadline-sweep")
+        job = repeat(self.sweep_once, self.interval, what="deadline sweep")
+        self._task = asyncio.create_task(job, name="deadline-sweep")
 
     async def stop(self) -> None:
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(task)
 
     async def sweep_once(self) -> int:
         """One pass; returns how many orders were escalated or expired."""
@@ -46,16 +44,6 @@ class DeadlineSweeper:
         if changed:
             log.info("deadline sweep: %d orders escalated or expired", len(changed))
         return len(changed)
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.sweep_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # a database hiccup must not end the sweeping for good
-                log.exception("deadline sweep failed; retrying in %.0f s", self.interval)
-            await asyncio.sleep(self.interval)
 
 
 __all__ = ["SWEEP_SECONDS", "DeadlineSweeper"]
