@@ -8,9 +8,10 @@ from pathlib import Path
 from bot.messages import Audio
 from bot.turn import Turn, rows_of
 from broadcasts.models import ItemState
-from broadcasts.output import audio_dir, local_day
+from broadcasts.output import audio_dir
 from broadcasts.schedule import ScheduleService
 from broadcasts.views import ItemView
+from core.clock import local_date
 
 MAX_RECORDINGS = 3  # more would flood an old person's chat; the list names the rest
 HEARD = (ItemState.ready, ItemState.aired)
@@ -26,7 +27,7 @@ def today(turn: Turn, village_id: str | None = None) -> None:
         return
     turn.conv.profile["village"] = village.id
     items = [
-        i for i in ScheduleService(turn.ctx).day(local_day(turn.now), village.id) if i.state is not ItemState.cancelled
+        i for i in ScheduleService(turn.ctx).day(local_date(turn.now), village.id) if i.state is not ItemState.cancelled
     ]
     if not items:
         turn.say(f"{village.name}今天没有安排大喇叭广播。", turn.menu_rows())

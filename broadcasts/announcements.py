@@ -28,7 +28,7 @@ from broadcasts.views import AnnouncementView
 from broadcasts.voices import check_voice
 from core.actors import Actor, staff_covers
 from core.app import AppContext
-from core.clock import local
+from core.clock import local, local_date
 from core.config import Role
 
 PENDING = (ItemState.scheduled, ItemState.generating, ItemState.ready)
@@ -275,7 +275,7 @@ class AnnouncementService:
         elif a.plan_kind == PlanKind.next_slots:
             times += next_slots(village, after, a.plan_count)
         else:
-            first = local(after).date()
+            first = local_date(after)
             for n in range(a.plan_count):
                 times += [t for t in slot_times(village, first + timedelta(days=n)) if t > after]
         return sorted(set(times))

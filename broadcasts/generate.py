@@ -24,13 +24,13 @@ from broadcasts import audio
 from broadcasts.errors import BroadcastError
 from broadcasts.models import BroadcastItem, ItemState
 from broadcasts.output import audio_dir, cache_dir, relative_path, write_atomic, write_playlist
-from broadcasts.schedule import ScheduleService, day_bounds
+from broadcasts.schedule import ScheduleService
 from broadcasts.textnorm import normalise
 from broadcasts.tts import SpeechService
 from broadcasts.voices import VOICES
 from core.actors import Actor
 from core.app import AppContext
-from core.clock import local
+from core.clock import day_bounds, local, local_date
 
 log = logging.getLogger(__name__)
 SYSTEM = Actor.system("generator")
@@ -95,7 +95,7 @@ class Generator:
         )
         self.stats.items += 1
         if moved and rewrite_playlist:
-            write_playlist(self.ctx, item.village_id, local(item.air_at).date())
+            write_playlist(self.ctx, item.village_id, local_date(item.air_at))
         return ItemState.ready if moved else self.schedule.item(item_id).state
 
     async def _make(self, item: BroadcastItem) -> tuple[str, float, str, bool]:

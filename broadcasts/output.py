@@ -9,14 +9,14 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 from sqlalchemy import select
 
 from broadcasts.models import BroadcastItem, ItemKind, ItemState
 from core.app import AppContext
-from core.clock import local
+from core.clock import day_bounds, local, local_date
 from core.config import PROJECT_ROOT, AppConfig
 
 IN_PLAYLIST = (ItemState.ready, ItemState.aired)
@@ -76,7 +76,7 @@ def clean_temporaries(root: Path) -> int:
 
 def write_playlist(ctx: AppContext, village_id: str, day: date) -> Path:
     """The village's M3U for the day: every ready/aired clip in air order."""
-    from broadcasts.schedule import air_order, day_bounds
+    from broadcasts.schedule import air_order
 
     start, end = day_bounds(day)
     with ctx.db.session() as s:
@@ -108,10 +108,6 @@ def forget_items(ctx: AppContext, items: Iterable[BroadcastItem]) -> None:
     for item in items:
         if item.audio_path:
             (audio_dir(ctx.config) / item.audio_path).unlink(missing_ok=True)
-            touched.add((item.village_id, local(item.air_at).date()))
+            touched.add((item.village_id, local_date(item.air_at)))
     for village_id, day in touched:
         write_playlist(ctx, village_id, day)
-
-
-def local_day(moment: datetime) -> date:
-    return local(moment).date()

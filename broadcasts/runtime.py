@@ -28,7 +28,7 @@ from broadcasts.schedule import ScheduleService
 from broadcasts.tts import SpeechService
 from core.actors import Actor
 from core.app import AppContext
-from core.clock import local, system_clock
+from core.clock import local_date, system_clock
 
 log = logging.getLogger(__name__)
 SYSTEM = Actor.system("scheduler")
@@ -119,7 +119,7 @@ class BroadcastRuntime:
 
     async def sync(self) -> None:
         now = datetime.now(UTC)
-        today = local(now).date()
+        today = local_date(now)
         for n in range(self.settings.plan_days_ahead + 1):
             self.schedule.plan_day(today + timedelta(days=n))
         self.settle(now)

@@ -16,7 +16,7 @@ from broadcasts.models import Announcement, BroadcastAudit, BroadcastItem, ItemK
 from broadcasts.views import ItemView
 from core.actors import Actor, ActorKind, staff_roles
 from core.app import AppContext
-from core.clock import LOCAL_TZ, local
+from core.clock import LOCAL_TZ, day_bounds, local_date
 from core.config import Village
 
 PROGRAMME_POSITION = 100
@@ -30,16 +30,11 @@ def slot_times(village: Village, day: date) -> list[datetime]:
 
 def next_slots(village: Village, after: datetime, count: int) -> list[datetime]:
     out: list[datetime] = []
-    day = local(after).date()
+    day = local_date(after)
     while len(out) < count:
         out += [t for t in slot_times(village, day) if t > after][: count - len(out)]
         day += timedelta(days=1)
     return out
-
-
-def day_bounds(day: date) -> tuple[datetime, datetime]:
-    start = datetime.combine(day, time(0), tzinfo=LOCAL_TZ).astimezone(UTC)
-    return start, start + timedelta(days=1)
 
 
 def air_order(item: BroadcastItem | ItemView) -> tuple[datetime, int, int, int]:

@@ -21,7 +21,7 @@ from broadcasts.output import audio_dir
 from broadcasts.schedule import ScheduleService
 from cli.common import console, context, domain_errors
 from core.actors import Actor
-from core.clock import LOCAL_TZ, local
+from core.clock import LOCAL_TZ, local, local_date
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -31,7 +31,7 @@ Day = Annotated[str | None, typer.Option("--date", help="YYYY-MM-DD (default: to
 
 def _day(value: str | None, ctx_now: datetime) -> date:
     if value is None:
-        return local(ctx_now).date()
+        return local_date(ctx_now)
     try:
         return date.fromisoformat(value)
     except ValueError:

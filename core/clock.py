@@ -1,9 +1,10 @@
-"""Time: aware datetimes everywhere, an injectable clock so tests control deadlines."""
+"""Time: aware datetimes everywhere, an injectable clock so tests control deadlines, and the
+one definition of a local day and month (Asia/Shanghai) that every room counts by."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 Clock = Callable[[], datetime]
@@ -21,6 +22,24 @@ def as_utc(moment: datetime) -> datetime:
 
 def local(moment: datetime) -> datetime:
     return as_utc(moment).astimezone(LOCAL_TZ)
+
+
+def local_date(moment: datetime) -> date:
+    """The day a person in the station sees on the calendar at that moment."""
+    return local(moment).date()
+
+
+def day_bounds(day: date) -> tuple[datetime, datetime]:
+    """A local day as aware UTC datetimes: [00:00, next 00:00) in Asia/Shanghai."""
+    start = datetime.combine(day, time(0), tzinfo=LOCAL_TZ).astimezone(UTC)
+    return start, start + timedelta(days=1)
+
+
+def month_bounds(day: date) -> tuple[datetime, datetime]:
+    """The local calendar month holding `day`, as aware UTC datetimes [1st 00:00, next 1st 00:00)."""
+    first = day.replace(day=1)
+    following = (first + timedelta(days=32)).replace(day=1)
+    return day_bounds(first)[0], day_bounds(following)[0]
 
 
 class ManualClock:

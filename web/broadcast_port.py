@@ -4,13 +4,13 @@ for the dashboard, and marking an item as aired."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
 from core.app import AppContext
-from core.clock import LOCAL_TZ
+from core.clock import day_bounds, local_date
 from web.auth import User
 
 if TYPE_CHECKING:
@@ -39,20 +39,15 @@ def schedule_service(ctx: AppContext) -> ScheduleService:
     return ScheduleService(ctx)
 
 
-def local_day_bounds(day: date) -> tuple[datetime, datetime]:
-    start = datetime.combine(day, time(0), LOCAL_TZ)
-    return start, start + timedelta(days=1)
-
-
 def today(ctx: AppContext) -> date:
-    return ctx.clock().astimezone(LOCAL_TZ).date()
+    return local_date(ctx.clock())
 
 
 def broadcast_summary(ctx: AppContext, user: User) -> BroadcastSummary | None:
     """Today's airings in the person's villages by state; fallback = voiced offline."""
     from broadcasts.models import BroadcastItem, ItemState
 
-    start, end = local_day_bounds(today(ctx))
+    start, end = day_bounds(today(ctx))
     base = select(BroadcastItem.state, BroadcastItem.fallback_voice, func.count()).where(
         BroadcastItem.village_id.in_(user.villages), BroadcastItem.air_at >= start, BroadcastItem.air_at < end
     )
