@@ -10,7 +10,7 @@ Targets: overhead ≤ 15 %, ≥ 100 messages/s.
     .venv/bin/python benchmarks/bot_throughput.py --residents 50 --rounds 3
     RASA_URL=http://127.0.0.1:5005 .venv/bin/python benchmarks/bot_throughput.py
 
-Without RASA_URL a trained sidecar is started (nlu.testing.running_sidecar).
+Without RASA_URL a trained sidecar is started (tests.peers.rasa.running_sidecar).
 BOT_BENCH_PROFILE=/tmp/bot.prof profiles the bot process (steady state, CPU time of the event-loop thread).
 """
 
@@ -33,9 +33,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.fake_telegram import TOKEN, FakeBotApi, Sent  # noqa: E402
 from core.config import AppConfig, load_config  # noqa: E402
 from nlu.client import NluClient  # noqa: E402
+from tests.peers.telegram_api import TOKEN, FakeBotApi, Sent  # noqa: E402
 
 # One order conversation: (what the resident types, a word the bot's answer contains).
 SCRIPT = (
@@ -51,7 +51,7 @@ def rasa(config: AppConfig) -> Iterator[str]:
     if os.environ.get("RASA_URL"):
         yield os.environ["RASA_URL"]
         return
-    from nlu.testing import running_sidecar
+    from tests.peers.rasa import running_sidecar
 
     with running_sidecar(config) as sidecar:
         yield sidecar.url

@@ -23,12 +23,12 @@ sys.path.insert(0, str(ROOT))
 from telegram import Bot  # noqa: E402
 from telegram.request import BaseRequest, HTTPXRequest  # noqa: E402
 
-from bot.fake_telegram import TOKEN  # noqa: E402
 from bot.transport import AiohttpRequest  # noqa: E402
+from tests.peers.telegram_api import TOKEN  # noqa: E402
 
 # The fake server's process: serves until its stdin closes.
 SERVE = (
-    "import asyncio, sys\nfrom bot.fake_telegram import FakeBotApi\n"
+    "import asyncio, sys\nfrom tests.peers.telegram_api import FakeBotApi\n"
     "async def main():\n    api = FakeBotApi(); await api.start(); print(api.base_url, flush=True)\n"
     "    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)\n"
     "asyncio.run(main())\n"

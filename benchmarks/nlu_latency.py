@@ -30,7 +30,7 @@ from core.config import load_config  # noqa: E402
 from nlu.client import NluClient  # noqa: E402
 from nlu.evaluate import load_heldout  # noqa: E402
 from nlu.sidecar import ensure_model  # noqa: E402
-from nlu.testing import running_sidecar  # noqa: E402
+from tests.peers.rasa import running_sidecar  # noqa: E402
 
 
 def pct(values: list[float], q: float) -> float:

@@ -47,7 +47,7 @@ async def _server(config: AppConfig, url: str | None, start: bool, *, required: 
     if sidecar.external or not start or await sidecar.healthy():
         yield sidecar.url
         return
-    from nlu.testing import free_port
+    from nlu.sidecar import free_port
 
     if await sidecar.port_taken():  # something unhealthy holds the port: use another
         sidecar = RasaSidecar(config, port=free_port())

@@ -1,10 +1,7 @@
-"""Registers every room's ORM tables on core.db.Base.metadata (for Alembic and tests)."""
+"""Every room's ORM tables on core.db.Base.metadata, for Alembic and the tests: importing
+this module is what makes `Base.metadata` know them all.  A room with tables adds its line."""
 
-from importlib import import_module
-from importlib.util import find_spec
-
-MODEL_MODULES = ("orders.models", "broadcasts.models", "bot.models", "web.models")
-
-for _name in MODEL_MODULES:
-    if find_spec(_name) is not None:
-        import_module(_name)
+import bot.models  # noqa: F401
+import broadcasts.models  # noqa: F401
+import orders.models  # noqa: F401
+import web.models  # noqa: F401

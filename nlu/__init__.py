@@ -13,8 +13,6 @@ Rasa 3.6 runs as a sidecar HTTP server in its own Python 3.10 venv; nothing here
   training data) from the app's `config.yml` into `var/nlu-build/`.
 - `nlu.sidecar.RasaSidecar` – the runtime service that trains (cached by fingerprint), starts,
   health-checks, restarts and stops `rasa run --enable-api`.
-- `nlu.testing.running_sidecar()` – a context manager other rooms' tests use to get a live,
-  trained sidecar URL.
 """
 
 INTENTS: tuple[str, ...] = (

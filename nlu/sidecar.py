@@ -23,6 +23,7 @@ import logging
 import os
 import shutil
 import signal
+import socket
 import sys
 import time
 from pathlib import Path
@@ -155,6 +156,13 @@ async def _train(b: Build, model: Path) -> float:
             leftover.unlink(missing_ok=True)
         out_dir.rmdir()
     return time.monotonic() - started
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on right now (for a sidecar when the configured one is taken)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def _die_with_parent() -> None:

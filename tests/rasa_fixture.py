@@ -16,7 +16,7 @@ import pytest_asyncio
 from core.config import load_config
 from nlu.client import NluClient
 from nlu.sidecar import RasaSidecar
-from nlu.testing import shared_sidecar
+from tests.peers.rasa import shared_sidecar
 
 
 @pytest.fixture(scope="session")

@@ -1,8 +1,10 @@
-"""Bot test fixtures: a deterministic NLU for engine unit tests, the fake Bot API server,
-the real Rasa sidecar for end-to-end tests, and a running TelegramFrontend."""
+"""Bot test fixtures: the engine with a deterministic NLU (tests.peers.keyword_nlu), the fake
+Bot API server (tests.peers.telegram_api), the real Rasa sidecar for end-to-end tests, and a
+running TelegramFrontend."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -12,67 +14,34 @@ import pytest
 import pytest_asyncio
 
 from bot.engine import DialogueEngine
-from bot.fake_telegram import TOKEN, FakeBotApi
 from bot.messages import Inbound, InboundKind, Outcome
-from bot.nlu import NluResult
 from bot.telegram import TelegramFrontend
 from core.app import AppContext
+from core.clock import LOCAL_TZ
 from core.config import AppConfig
 from core.db import Database
-from nlu.normalise import Normaliser
 from orders.sweeper import DeadlineSweeper
+from tests.peers.keyword_nlu import KeywordNlu
+from tests.peers.telegram_api import TOKEN, FakeBotApi
 
 
 class ShiftClock:
-    """Real time plus an offset a test can move (the NLU resolves "明天" against real time)."""
+    """The bot tests' clock: it runs like the real one, but from a fixed evening in Shanghai,
+    so 今天/明天/后天 and the half-days offered as buttons are the same whenever the suite
+    runs; a test can move it on (deadlines, reminders)."""
 
-    def __init__(self) -> None:
+    START = datetime(2026, 6, 1, 19, 0, tzinfo=LOCAL_TZ)
+
+    def __init__(self, start: datetime = START) -> None:
+        self.start = start.astimezone(UTC)
         self.offset = timedelta()
+        self._origin = time.monotonic()
 
     def __call__(self) -> datetime:
-        return datetime.now(UTC) + self.offset
+        return self.start + timedelta(seconds=time.monotonic() - self._origin) + self.offset
 
     def advance(self, **delta: float) -> None:
         self.offset += timedelta(**delta)
-
-
-class KeywordNlu:
-    """A small deterministic NLU with the NluClient protocol, for unit tests of the engine.
-
-    Entities come from the NLU room's own deterministic normaliser; intents from keywords.
-    End-to-end tests use the real Rasa sidecar instead.
-    """
-
-    RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
-        ("cancel_order", ("不要了", "撤销", "取消")),
-        ("check_order", ("有人接没", "查单", "怎么样了")),
-        ("rate_order", ("不错", "满意", "颗星")),
-        ("volunteer_signup", ("志愿者",)),
-        ("talk_to_staff", ("工作人员",)),
-        ("ask_menu", ("啥服务", "菜单")),
-        ("ask_broadcast", ("大喇叭", "广播")),
-        ("thanks", ("谢谢",)),
-        ("goodbye", ("拜拜", "再见")),
-        ("greet", ("你好", "在不在")),
-        ("deny", ("不对", "不用", "不要")),
-        ("affirm", ("对的", "好的", "是的", "没错")),
-    )
-
-    def __init__(self, config: AppConfig) -> None:
-        self.normaliser = Normaliser(config)
-        self.down = False
-        self.calls = 0
-
-    async def parse(self, text: str, received_at: datetime | None = None) -> NluResult:
-        self.calls += 1
-        at = received_at or datetime.now(UTC)
-        e = self.normaliser.entities(text, [], at)
-        if self.down:
-            return NluResult(text, "nlu_fallback", 0.0, e, "unreachable")
-        intent = next((name for name, words in self.RULES if any(w in text for w in words)), None)
-        if intent is None:
-            intent = "request_service" if e.service else "nlu_fallback"
-        return NluResult(text, intent, 0.9, e, None if intent != "nlu_fallback" else "low_confidence")
 
 
 @pytest.fixture
@@ -114,7 +83,7 @@ class ChatDriver:
         return f"test:{self.user_key}:{self.counter}"
 
     async def say(self, text: str) -> Outcome:
-        inbound = Inbound(self.user_key, self._key(), InboundKind.text, datetime.now(UTC), text=text)
+        inbound = Inbound(self.user_key, self._key(), InboundKind.text, self.engine.ctx.clock(), text=text)
         return await self._run(inbound)
 
     async def press(self, label: str, outcome: Outcome | None = None) -> Outcome:
@@ -127,7 +96,7 @@ class ChatDriver:
         raise LookupError(f"no button {label!r} in {[r.text[:30] for r in outcome.replies]}")
 
     async def press_data(self, data: str) -> Outcome:
-        inbound = Inbound(self.user_key, self._key(), InboundKind.button, datetime.now(UTC), data=data)
+        inbound = Inbound(self.user_key, self._key(), InboundKind.button, self.engine.ctx.clock(), data=data)
         return await self._run(inbound)
 
     async def _run(self, inbound: Inbound) -> Outcome:
@@ -178,6 +147,7 @@ async def real_nlu(bot_ctx: AppContext, rasa_url: str) -> AsyncIterator[object]:
 
 async def start_frontend(ctx: AppContext, api: FakeBotApi, nlu: object) -> TelegramFrontend:
     tg_ctx = AppContext(config=telegram_config(ctx.config, api), db=ctx.db, clock=ctx.clock)
+    api.clock = ctx.clock  # users' messages are dated by the clock the bot runs on
     frontend = TelegramFrontend(tg_ctx, nlu, outbox_interval=0.2, reminder_interval=0.5, poll_timeout=1)  # type: ignore[arg-type]
     await frontend.start()
     return frontend

@@ -8,7 +8,6 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bot.fake_telegram import FakeBotApi
 from bot.telegram import TelegramFrontend
 from core.actors import Actor
 from core.app import AppContext
@@ -16,6 +15,7 @@ from orders.models import Order, OrderEvent, OrderStatus
 from orders.service import OrderRequest, OrderService
 from orders.sweeper import DeadlineSweeper
 from tests.bot.test_bot_telegram import LI, RESIDENT_A, ZHANG, place_haircut, pressed, said
+from tests.peers.telegram_api import FakeBotApi
 
 pytestmark = [pytest.mark.asyncio(loop_scope="session"), pytest.mark.rasa]
 

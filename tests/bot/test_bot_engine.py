@@ -10,7 +10,8 @@ from bot.engine import DialogueEngine
 from bot.models import StaffHandoff, VolunteerSignup
 from core.app import AppContext
 from orders.models import Order, OrderStatus
-from tests.bot.conftest import ChatDriver, KeywordNlu, text_of
+from tests.bot.conftest import ChatDriver, text_of
+from tests.peers.keyword_nlu import KeywordNlu
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 

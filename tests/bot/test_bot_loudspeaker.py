@@ -7,7 +7,6 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
-from bot.fake_telegram import FakeBotApi
 from bot.state import ConversationStore
 from bot.telegram import TelegramFrontend
 from broadcasts.announcements import AnnouncementDraft, AnnouncementService
@@ -19,6 +18,7 @@ from core.app import AppContext
 from core.clock import LOCAL_TZ
 from tests.bot.conftest import ShiftClock
 from tests.bot.test_bot_telegram import pressed, said
+from tests.peers.telegram_api import FakeBotApi
 
 pytestmark = [pytest.mark.asyncio(loop_scope="session"), pytest.mark.rasa]
 RESIDENT = 700031
@@ -27,7 +27,7 @@ TEXT = "各位村民:明天上午九点在村委会开展义诊,量血压、测�
 
 def morning_tomorrow(clock: ShiftClock) -> None:
     """Move the clock to 08:00 tomorrow, Beijing time, so the day's slots lie ahead whenever this runs."""
-    tomorrow = datetime.now(LOCAL_TZ).date() + timedelta(days=1)
+    tomorrow = clock().astimezone(LOCAL_TZ).date() + timedelta(days=1)
     target = datetime.combine(tomorrow, time(8, 0), LOCAL_TZ).astimezone(UTC)
     clock.advance(seconds=(target - clock()).total_seconds())
 

@@ -9,14 +9,14 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from bot.fake_telegram import FakeBotApi, Sent
 from bot.telegram import TelegramFrontend
 from core.app import AppContext
 from core.config import AppConfig
-from nlu.testing import free_port
+from nlu.sidecar import free_port
 from orders.models import Order, OrderEvent, OrderStatus
 from orders.sweeper import DeadlineSweeper
 from tests.bot.conftest import ShiftClock, start_frontend, telegram_config
+from tests.peers.telegram_api import FakeBotApi, Sent
 
 pytestmark = [pytest.mark.asyncio(loop_scope="session"), pytest.mark.rasa]
 

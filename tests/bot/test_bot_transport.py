@@ -12,9 +12,9 @@ from aiohttp import web
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import NetworkError, TimedOut
 
-from bot.fake_telegram import TOKEN, FakeBotApi
 from bot.transport import AiohttpRequest
-from nlu.testing import free_port
+from nlu.sidecar import free_port
+from tests.peers.telegram_api import TOKEN, FakeBotApi
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")  # the fake Bot API runs on the session loop
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,16 +17,11 @@ from core.actors import Actor
 from core.clock import ManualClock
 from core.config import load_config
 from core.db import Database
+from nlu.sidecar import free_port
 from orders.models import Order, OrderStatus
 from orders.service import OrderRequest, OrderService
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def overdue_order(db_url: str) -> int:

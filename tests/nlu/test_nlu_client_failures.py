@@ -19,7 +19,7 @@ import pytest
 from core.clock import LOCAL_TZ
 from core.config import load_config
 from nlu.client import NluClient, clean_text
-from nlu.testing import free_port
+from nlu.sidecar import free_port
 
 NOW = datetime(2026, 6, 1, 10, 0, tzinfo=LOCAL_TZ)
 Handler = Callable[[bytes], Awaitable[tuple[int, bytes]]]

@@ -1,6 +1,6 @@
-"""A live, trained Rasa sidecar for tests (any room), shared by the whole test session.
+"""A live, trained Rasa sidecar for tests and benchmarks (any room), shared by the whole test session.
 
-    from nlu.testing import running_sidecar, shared_sidecar
+    from tests.peers.rasa import running_sidecar, shared_sidecar
 
     with running_sidecar(config) as sidecar:      # own server, stopped at the end
         url = sidecar.url
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import atexit
-import socket
 import threading
 from collections.abc import Iterator
 from concurrent.futures import Future
@@ -24,13 +23,7 @@ from contextlib import contextmanager
 
 from core.config import AppConfig, load_config
 from nlu.generate import fingerprint, render
-from nlu.sidecar import RasaSidecar
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from nlu.sidecar import RasaSidecar, free_port
 
 
 class _LoopThread:

@@ -14,9 +14,9 @@ import contextlib
 import copy
 import itertools
 import json
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
@@ -66,6 +66,8 @@ class FakeBotApi:
         self.port = 0
         # Set by a test to observe the time each reply is sent (benchmark latency).
         self.on_send: Callable[[Sent], None] | None = None
+        # Dates users' messages carry: a test sets the clock its bot runs on.
+        self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
     # ------------------------------------------------------------ server
     async def start(self) -> str:
@@ -184,7 +186,7 @@ class FakeBotApi:
     def _message_json(self, sent: Sent) -> dict[str, Any]:
         message: dict[str, Any] = {
             "message_id": sent.message_id,
-            "date": int(time.time()),
+            "date": self._timestamp(),
             "chat": {"id": sent.chat_id, "type": "private", "first_name": "用户"},
             "from": BOT_USER,
         }
@@ -199,10 +201,13 @@ class FakeBotApi:
                 "inline_keyboard": [[{"text": t, "callback_data": d} for t, d in row] for row in sent.buttons]
             }
         if sent.edited:
-            message["edit_date"] = int(time.time())
+            message["edit_date"] = self._timestamp()
         return message
 
     # ------------------------------------------------------------ acting as users
+    def _timestamp(self) -> int:
+        return int(self.clock().timestamp())
+
     def _push(self, update: dict[str, Any]) -> int:
         self._updates.append(update)
         self._arrived.set()
@@ -212,7 +217,7 @@ class FakeBotApi:
         user = {"id": user_id, "is_bot": False, "first_name": "用户"}
         return {
             "message_id": next(self._message_ids),
-            "date": int(time.time()),
+            "date": self._timestamp(),
             "chat": {"id": user_id, "type": "private", "first_name": "用户"},
             "from": user,
             **content,
@@ -239,7 +244,7 @@ class FakeBotApi:
         return self._push({"update_id": next(self._update_ids), "message": self._user_message(user_id, **content)})
 
     def edit_text(self, user_id: int, text: str) -> int:
-        message = self._user_message(user_id, text=text, edit_date=int(time.time()))
+        message = self._user_message(user_id, text=text, edit_date=self._timestamp())
         return self._push({"update_id": next(self._update_ids), "edited_message": message})
 
     def press(self, user_id: int, sent: Sent, data: str) -> int:

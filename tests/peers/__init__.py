@@ -1,0 +1,7 @@
+"""Stand-ins for the services Xiangyin talks to, for tests and benchmarks (never shipped).
+
+- `tests.peers.telegram_api.FakeBotApi` – a local Bot API server speaking Telegram's HTTP protocol.
+- `tests.peers.rasa` – a live, trained Rasa sidecar on a free port (`running_sidecar`, `shared_sidecar`).
+- `tests.peers.keyword_nlu.KeywordNlu` – a deterministic NLU with the `NluClient` protocol.
+- `tests.peers.edge_tts` – a local server speaking edge-tts's websocket protocol.
+"""
