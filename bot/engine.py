@@ -16,7 +16,6 @@ from typing import ParamSpec, TypeVar
 
 from bot import admin, loudspeaker, ordering, residents, texts, volunteers
 from bot.callbacks import CallbackSigner
-from bot.identity import identify
 from bot.messages import Inbound, InboundKind, Outcome
 from bot.nlu import Entities, Nlu, NluResult
 from bot.state import Conversation, ConversationStore
@@ -24,6 +23,7 @@ from bot.turn import Turn
 from core.app import AppContext
 from orders.errors import OrderError
 from orders.service import OrderService
+from people.service import People
 
 log = logging.getLogger(__name__)
 P = ParamSpec("P")
@@ -44,6 +44,7 @@ class DialogueEngine:
         self.ctx = ctx
         self.nlu = nlu
         self.orders = OrderService(ctx.db, ctx.config, ctx.clock)
+        self.people = People(ctx.db, ctx.config, ctx.clock)
         self.signer = signer or CallbackSigner.from_db(ctx.db)
         self.store = ConversationStore(ctx.db)
         self._locks: dict[str, asyncio.Lock] = {}
@@ -106,8 +107,8 @@ class DialogueEngine:
         )
 
     def _turn(self, conv: Conversation, inbound: Inbound, result: NluResult | None) -> Outcome:
-        who = identify(self.ctx.config, inbound.user_key)
-        turn = Turn(self.ctx, self.orders, self.signer, conv, who, inbound, self.ctx.clock(), result)
+        who = self.people.identify(inbound.user_key)
+        turn = Turn(self.ctx, self.orders, self.people, self.signer, conv, who, inbound, self.ctx.clock(), result)
         try:
             self._route(turn)
         except OrderError as exc:
@@ -126,7 +127,7 @@ class DialogueEngine:
     def _fresh(self, turn: Turn) -> Turn:
         """Forget the failed turn's half-made changes to the conversation."""
         conv = self.store.load(turn.conv.chat_key)
-        return Turn(self.ctx, self.orders, self.signer, conv, turn.who, turn.inbound, turn.now, turn.nlu)
+        return Turn(self.ctx, self.orders, self.people, self.signer, conv, turn.who, turn.inbound, turn.now, turn.nlu)
 
     # ------------------------------------------------------------ routing
     def _route(self, turn: Turn) -> None:

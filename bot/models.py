@@ -1,4 +1,4 @@
-"""The bot's own tables: chat state, processed updates, outbox cursor and small records.
+"""The bot's own tables: chat state, processed updates, outbox cursor and reminders sent.
 
 Chat state is one JSON document per chat so a conversation survives a restart; the outbox
 cursor says which order_events have already been turned into messages.
@@ -48,35 +48,3 @@ class SentReminder(Base):
 
     order_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime())
-
-
-class VolunteerSignup(Base):
-    """当志愿者: a resident's request to join, approved by admins in the web console."""
-
-    __tablename__ = "volunteer_signups"
-    __table_args__ = (Index("ix_volunteer_signups_status", "status"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    resident_key: Mapped[str] = mapped_column(String(64))
-    village_id: Mapped[str | None] = mapped_column(String(48))
-    skills: Mapped[str | None] = mapped_column(Text)  # in the resident's own words
-    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending/approved/rejected
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    decided_by: Mapped[str | None] = mapped_column(String(80))
-    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-
-
-class StaffHandoff(Base):
-    """找工作人员: a chat handed to the staff covering the resident's village."""
-
-    __tablename__ = "staff_handoffs"
-    __table_args__ = (Index("ix_staff_handoffs_status", "status"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    resident_key: Mapped[str] = mapped_column(String(64))
-    village_id: Mapped[str | None] = mapped_column(String(48))
-    message: Mapped[str | None] = mapped_column(Text)
-    notified: Mapped[str] = mapped_column(Text, default="")  # staff ids, comma separated
-    status: Mapped[str] = mapped_column(String(16), default="open")  # open/closed
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

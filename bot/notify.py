@@ -15,15 +15,15 @@ from sqlalchemy import select
 
 from bot import texts
 from bot.callbacks import CallbackSigner
-from bot.identity import telegram_key
 from bot.messages import Notice, Reply
 from bot.models import BotMeta, SentReminder
-from bot.residents import staff_covering
 from bot.timeslots import describe
 from core.config import AppConfig, Team
 from core.db import Database
 from orders.models import Order, OrderEvent, OrderStatus
 from orders.views import OrderView
+from people.identities import chat_keys
+from people.service import People
 
 REMIND_BEFORE = timedelta(hours=1)
 S = OrderStatus
@@ -47,6 +47,7 @@ class Notifier:
         self.db = db
         self.config = config
         self.signer = signer
+        self.people = People(db, config)
         self.cursor_key = cursor
         self.settle = timedelta() if db.is_sqlite else SETTLE
 
@@ -101,7 +102,7 @@ class Notifier:
             when = describe(order.window_start, order.window_end, now)
             out.append(_to(resident, f"好消息!{volunteer}接了{mine},会在{when}上门。"))
             taken = f"{head}已经被{volunteer}接了,谢谢大家。"
-            out += [_to(k, taken) for k in self._members(order.team_id, exclude=order.volunteer_id)]
+            out += [_to(k, taken) for k in self.people.team_chat_keys(order.team_id, exclude=order.volunteer_id)]
         elif after == S.expired:
             out.append(_to(resident, f"{mine}暂时没人接,已经告诉工作人员,他们会帮您安排。"))
             out += self._to_staff(order, f"{head}在{self._village(order)},超时没人接,请用 /orders 改派。")
@@ -113,35 +114,23 @@ class Notifier:
             if actor != f"resident:{resident}":
                 out.append(_to(resident, f"{mine}已经被工作人员撤销了。有疑问可以找工作人员。"))
             if before in (S.dispatched, S.accepted):
-                out += [_to(k, f"{head}撤销了,不用去了。") for k in self._members(order.team_id)]
+                out += [_to(k, f"{head}撤销了,不用去了。") for k in self.people.team_chat_keys(order.team_id)]
         elif after == S.rated and order.volunteer_id and order.rating:
             text = f"居民给{head}打了 {order.rating} 颗星,谢谢您的付出!"
-            out += [_to(k, text) for k in self._members(order.team_id, only=order.volunteer_id)]
+            out += [_to(k, text) for k in self.people.team_chat_keys(order.team_id, only=order.volunteer_id)]
         return out
 
     def _offer(self, team: Team, order: OrderView, now: datetime) -> list[Notice]:
         card = texts.order_card(self.config, order, now)
-        out = []
-        for member in team.members:
-            if member.telegram_id is None:
-                continue
-            key = telegram_key(member.telegram_id)
-            button = self.signer.button(key, "接单", "a", order.id)
-            out.append(Notice(key, Reply(f"有新单子,谁有空?\n{card}\n能去的请点“接单”。", ((button,),))))
-        return out
-
-    def _members(self, team_id: str | None, *, exclude: str | None = None, only: str | None = None) -> list[str]:
-        team = self.config.teams_by_id.get(team_id or "")
-        if team is None:
-            return []
+        text = f"有新单子,谁有空?\n{card}\n能去的请点“接单”。"
         return [
-            telegram_key(m.telegram_id)
-            for m in team.members
-            if m.telegram_id is not None and m.id != exclude and (only is None or m.id == only)
+            Notice(key, Reply(text, ((self.signer.button(key, "接单", "a", order.id),),)))
+            for key in self.people.team_chat_keys(team.id)
         ]
 
     def _to_staff(self, order: OrderView, text: str) -> list[Notice]:
-        return [_to(telegram_key(p.telegram_id or 0), text) for p in staff_covering(self.config, order.village_id)]
+        staff = self.people.staff_on_duty(order.village_id)
+        return [_to(key, text) for person in staff for key in chat_keys(person)]
 
     def _village(self, order: OrderView) -> str:
         return texts.village_name(self.config, order.village_id)
@@ -162,7 +151,7 @@ class Notifier:
             orders = [OrderView.of(o) for o in rows]
         out = []
         for order in orders:
-            for key in self._members(order.team_id, only=order.volunteer_id):
+            for key in self.people.team_chat_keys(order.team_id, only=order.volunteer_id):
                 card = texts.order_card(self.config, order, now, phone=True)
                 button = self.signer.button(key, "完成了", "d", order.id)
                 out.append((order.id, Notice(key, Reply(f"提醒您:这个单子快到时间了。\n{card}", ((button,),)))))

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from bot import queries, texts
-from bot.identity import contact_hint, telegram_key
-from bot.models import StaffHandoff, VolunteerSignup
 from bot.nlu import Entities
 from bot.turn import Turn, rows_of
-from core.config import AppConfig, Role, Staff
 from orders.errors import OrderError
 from orders.models import OrderStatus
 from orders.views import OrderView
+from people.identities import chat_keys, contact_hint
 
 MAX_SIGNUP_TEXT = 500
 
@@ -156,39 +152,13 @@ def _rate(turn: Turn, order_id: int, stars: int, comment: str | None) -> None:
 
 # ---------------------------------------------------------------- 当志愿者
 def signup(turn: Turn, text: str) -> None:
-    with turn.ctx.db.session() as s:
-        existing = s.scalar(
-            select(VolunteerSignup.id).where(
-                VolunteerSignup.resident_key == turn.who.user_key, VolunteerSignup.status == "pending"
-            )
-        )
-        if existing is None:
-            s.add(
-                VolunteerSignup(
-                    resident_key=turn.who.user_key,
-                    village_id=turn.conv.profile.get("village"),
-                    skills=text.strip()[:MAX_SIGNUP_TEXT] or None,
-                    status="pending",
-                    created_at=turn.now,
-                )
-            )
-    if existing is not None:
-        turn.say("您已经报过名了,工作人员审核以后会联系您。谢谢您!")
-    else:
+    if turn.people.sign_up(turn.who.user_key, turn.conv.profile.get("village"), text):
         turn.say("太好了,谢谢您愿意帮忙!已经帮您报上名了,工作人员审核以后会联系您。")
+    else:
+        turn.say("您已经报过名了,工作人员审核以后会联系您。谢谢您!")
 
 
 # ---------------------------------------------------------------- 找工作人员
-def staff_covering(config: AppConfig, village_id: str) -> list[Staff]:
-    """Staff reachable in chat whose areas include the village, village staff first."""
-    found = [
-        s
-        for s in config.staff
-        if s.telegram_id is not None and Role.admin in s.roles and village_id in config.staff_villages(s)
-    ]
-    return sorted(found, key=lambda s: len(config.staff_villages(s)))
-
-
 def talk_to_staff(turn: Turn, text: str, village_id: str | None = None) -> None:
     village_id = village_id or turn.conv.profile.get("village")
     if village_id not in turn.config.villages:
@@ -200,26 +170,13 @@ def talk_to_staff(turn: Turn, text: str, village_id: str | None = None) -> None:
     text = text or turn.conv.pending.get("staff_text", "")
     turn.conv.step, turn.conv.pending = None, {}
     turn.conv.profile["village"] = village_id
-    staff = staff_covering(turn.config, village_id)
-    with turn.ctx.db.session() as s:
-        s.add(
-            StaffHandoff(
-                resident_key=turn.who.user_key,
-                village_id=village_id,
-                message=text[:MAX_SIGNUP_TEXT] or None,
-                notified=",".join(p.id for p in staff),
-                status="open",
-                created_at=turn.now,
-            )
-        )
+    handoff = turn.people.hand_off(turn.who.user_key, village_id, text)
     village = texts.village_name(turn.config, village_id)
     said = f"\n他说:“{text[:200]}”" if text else ""
-    for person in staff:
-        turn.notify(
-            telegram_key(person.telegram_id or 0),
-            f"{village}有村民想找工作人员。{said}\n请尽快联系他:{contact_hint(turn.who.user_key)}",
-        )
-    if staff:
+    message = f"{village}有村民想找工作人员。{said}\n请尽快联系他:{contact_hint(turn.who.user_key)}"
+    for key in (key for person in handoff.staff for key in chat_keys(person)):
+        turn.notify(key, message)
+    if handoff.staff:
         turn.say("好的,已经告诉村里的工作人员了,他们会尽快联系您。")
     else:
         turn.say("工作人员这会儿联系不上,您也可以直接去村里的新时代文明实践站找他们。")

@@ -29,7 +29,6 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
 
 from bot.engine import DialogueEngine
-from bot.identity import telegram_id, telegram_key
 from bot.messages import Inbound, InboundKind, Notice, Outcome, Reply
 from bot.nlu import Nlu
 from bot.notify import Notifier
@@ -38,6 +37,7 @@ from bot.transport import AiohttpRequest
 from core.app import AppContext
 from core.config import AppConfig, Role
 from core.tasks import cancel_and_wait, repeat
+from people.identities import Channel, account, user_key
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +57,16 @@ STAFF_COMMANDS = [
     BotCommand("orders", "没办完和超时的单子"),
     BotCommand("stats", "今天和本月的统计"),
 ]
+
+
+def telegram_key(telegram_id: int) -> str:
+    return user_key(Channel.telegram, telegram_id)
+
+
+def telegram_id(key: str) -> int | None:
+    """The Telegram chat id of a user key, or None for other channels."""
+    found = account(key, Channel.telegram)
+    return int(found) if found is not None and found.lstrip("-").isdigit() else None
 
 
 def token_configured(config: AppConfig) -> bool:

@@ -6,13 +6,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.callbacks import CallbackSigner
-from bot.identity import Identity
 from bot.messages import Button, Inbound, Notice, Outcome, Reply
 from bot.nlu import DOWN_REASONS, NluResult
 from bot.state import Conversation
 from core.app import AppContext
 from core.config import AppConfig
 from orders.service import OrderService
+from people.identities import Identity
+from people.service import People
 
 Rows = tuple[tuple[Button, ...], ...]
 
@@ -21,6 +22,7 @@ Rows = tuple[tuple[Button, ...], ...]
 class Turn:
     ctx: AppContext
     orders: OrderService
+    people: People
     signer: CallbackSigner
     conv: Conversation
     who: Identity

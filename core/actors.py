@@ -48,16 +48,19 @@ def staff_roles(config: AppConfig, actor: Actor) -> set[Role]:
     return set(config.staff_by_id[actor.id].roles)
 
 
+def visible_villages(config: AppConfig, actor: Actor) -> set[str] | None:
+    """The villages whose records the actor may read: None = every village (the system), the
+    villages of their areas for staff, none for anybody else (residents and volunteers are
+    scoped by their own orders and teams instead)."""
+    if actor.kind is ActorKind.system:
+        return None
+    if not staff_roles(config, actor):
+        return set()
+    return config.staff_villages(config.staff_by_id[actor.id])
+
+
 def staff_covers(config: AppConfig, actor: Actor, village_id: str, role: Role) -> bool:
     """True when the actor is staff with `role` whose areas include the village."""
     if role not in staff_roles(config, actor):
         return False
     return village_id in config.staff_villages(config.staff_by_id[actor.id])
-
-
-def identify_telegram_user(config: AppConfig, telegram_id: int) -> list[Actor]:
-    """Every role a Telegram user holds: staff, volunteer, and always resident."""
-    actors = [Actor.staff(s.id) for s in config.staff if s.telegram_id == telegram_id]
-    actors += [Actor.volunteer(m.id) for _, m in config.members() if m.telegram_id == telegram_id]
-    actors.append(Actor.resident(f"tg:{telegram_id}"))
-    return actors

@@ -4,4 +4,5 @@ this module is what makes `Base.metadata` know them all.  A room with tables add
 import bot.models  # noqa: F401
 import broadcasts.models  # noqa: F401
 import orders.models  # noqa: F401
+import people.models  # noqa: F401
 import web.models  # noqa: F401

@@ -8,7 +8,7 @@ from datetime import datetime, time, timedelta
 
 from sqlalchemy import Select, func, select
 
-from core.actors import Actor, ActorKind
+from core.actors import Actor, ActorKind, visible_villages
 from core.clock import LOCAL_TZ, Clock, system_clock
 from core.config import AppConfig
 from core.db import Database
@@ -52,21 +52,13 @@ class OrderQueries:
         self.config = config
         self.clock = clock
 
-    def visible_villages(self, actor: Actor) -> set[str] | None:
-        """None = every village (system); staff see the villages of their areas."""
-        if actor.kind is ActorKind.system:
-            return None
-        if actor.kind is ActorKind.staff and actor.id in self.config.staff_by_id:
-            return self.config.staff_villages(self.config.staff_by_id[actor.id])
-        return set()
-
     def _scoped(self, stmt: Select, actor: Actor) -> Select:  # type: ignore[type-arg]
         if actor.kind is ActorKind.resident:
             return stmt.where(Order.resident_key == actor.id)
         if actor.kind is ActorKind.volunteer:
             teams = [t.id for t, m in self.config.members() if m.id == actor.id]
             return stmt.where(Order.team_id.in_(teams))
-        villages = self.visible_villages(actor)
+        villages = visible_villages(self.config, actor)
         return stmt if villages is None else stmt.where(Order.village_id.in_(villages))
 
     def list(self, actor: Actor, f: OrderFilter | None = None) -> list[OrderView]:
@@ -133,7 +125,7 @@ class OrderQueries:
             return [Satisfaction(str(k), int(n), round(float(a), 2)) for k, n, a in s.execute(stmt)]
 
     def activity_count(self, actor: Actor) -> int:
-        villages = self.visible_villages(actor)
+        villages = visible_villages(self.config, actor)
         stmt = select(func.count(Activity.id))
         if villages is not None:
             stmt = stmt.where(Activity.village_id.in_(villages))

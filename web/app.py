@@ -18,7 +18,6 @@ from core.errors import DomainError
 from web.accounts import Accounts, InitialPassword
 from web.auth import CsrfFailed, Forbidden, LoginRequired
 from web.render import make_templates, redirect, render
-from web.signups import SignupError
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 SESSION_COOKIE = "xiangyin_session"
@@ -133,12 +132,6 @@ def _install_error_handlers(app: FastAPI) -> None:
         if _is_api(request):
             return JSONResponse({"detail": exc.message_zh, "code": exc.code}, status)
         return _page_error(request, status, "没有找到" if status == 404 else "没办成", exc.message_zh)
-
-    @app.exception_handler(SignupError)
-    async def signup_error(request: Request, exc: SignupError) -> Response:
-        if _is_api(request):
-            return JSONResponse({"detail": exc.message_zh}, exc.status)
-        return _page_error(request, exc.status, "没办成", exc.message_zh)
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError) -> Response:

@@ -15,8 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from orders.queries import Figures
 from orders.views import EventView, OrderView
+from people.views import SignupView
 from web.broadcast_port import BroadcastSummary
-from web.signups import SignupView
 
 
 class Out(BaseModel):

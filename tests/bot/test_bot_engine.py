@@ -7,9 +7,9 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.engine import DialogueEngine
-from bot.models import StaffHandoff, VolunteerSignup
 from core.app import AppContext
 from orders.models import Order, OrderStatus
+from people.models import StaffHandoff, VolunteerSignup
 from tests.bot.conftest import ChatDriver, text_of
 from tests.peers.keyword_nlu import KeywordNlu
 

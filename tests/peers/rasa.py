@@ -25,6 +25,8 @@ from core.config import AppConfig, load_config
 from nlu.generate import fingerprint, render
 from nlu.sidecar import RasaSidecar, free_port
 
+STARTUP_TIMEOUT = 600.0  # seconds; measured 258 s for a model load on a loaded 2-core machine
+
 
 class _LoopThread:
     """An event loop in a daemon thread: the sidecar's watchdog lives there."""
@@ -47,7 +49,8 @@ class ThreadedSidecar:
     def __init__(self, config: AppConfig, port: int | None = None) -> None:
         local = config.model_copy(update={"nlu": config.nlu.model_copy(update={"url": None})})
         self._loop = _LoopThread()
-        self.sidecar = RasaSidecar(local, port=port or free_port())
+        # A shared test machine can be slow to load TensorFlow: wait longer than the app does.
+        self.sidecar = RasaSidecar(local, port=port or free_port(), startup_timeout=STARTUP_TIMEOUT)
 
     @property
     def url(self) -> str:

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 from webtest_support import csrf_of, place_order
 
-from bot.models import VolunteerSignup
 from core.app import AppContext
 from orders.service import OrderService
+from people.models import VolunteerSignup
 
 
 def test_order_filters_detail_and_reassign(client_for, ctx: AppContext) -> None:  # type: ignore[no-untyped-def]

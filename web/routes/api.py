@@ -13,7 +13,7 @@ from orders.service import OrderService
 from web import schemas as S
 from web.auth import ApiUser, Forbidden
 from web.broadcast_port import broadcast_summary
-from web.signups import decide, list_signups
+from web.doors import people_of
 
 ERRORS = {
     401: {"model": S.Problem, "description": "未登录或令牌无效"},
@@ -107,7 +107,6 @@ def stats(request: Request, user: ApiUser) -> S.StatsOut:
 @router.get("/teams", response_model=list[S.TeamOut], tags=["people"])
 def teams(request: Request, user: ApiUser) -> list[S.TeamOut]:
     user.require(Role.admin)
-    config = request.app.state.ctx.config
     return [
         S.TeamOut(
             id=t.id,
@@ -117,8 +116,7 @@ def teams(request: Request, user: ApiUser) -> list[S.TeamOut]:
             services=list(t.services),
             members=[S.MemberOut(id=m.id, name=m.name) for m in t.members],
         )
-        for t in config.teams
-        if set(config.villages_in(t.area)) & user.villages
+        for t in people_of(request).teams_visible_to(user.actor)
     ]
 
 
@@ -129,7 +127,7 @@ def signups(
     status: Annotated[str | None, Query(pattern="^(pending|approved|rejected)$")] = None,
 ) -> list[S.SignupOut]:
     user.require(Role.admin)
-    return [S.SignupOut.of(v) for v in list_signups(request.app.state.ctx, user, status)]
+    return [S.SignupOut.of(v) for v in people_of(request).signups(user.actor, status)]
 
 
 @router.post(
@@ -140,4 +138,4 @@ def signup_decision(
     request: Request, user: ApiUser, signup_id: Annotated[int, Path(ge=1, le=2**31 - 1)], body: S.DecisionIn
 ) -> S.SignupOut:
     user.require(Role.admin)
-    return S.SignupOut.of(decide(request.app.state.ctx, user, signup_id, body.approve))
+    return S.SignupOut.of(people_of(request).decide_signup(user.actor, signup_id, body.approve))
