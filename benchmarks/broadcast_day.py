@@ -22,9 +22,7 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests" / "broadcasts"))
-
-from bc_fakes import FakeEdgeServer  # noqa: E402
+sys.path.insert(0, str(ROOT))
 
 from broadcasts import audio  # noqa: E402
 from broadcasts.generate import Generator  # noqa: E402
@@ -32,6 +30,7 @@ from core.app import AppContext  # noqa: E402
 from core.clock import ManualClock  # noqa: E402
 from core.config import AppConfig, load_config  # noqa: E402
 from core.db import Database  # noqa: E402
+from tests.peers.edge_tts import FakeEdgeServer  # noqa: E402
 
 VOICES = ["zh-CN-XiaoxiaoNeural", "zh-CN-YunxiNeural", "zh-CN-liaoning-XiaobeiNeural", "zh-CN-shaanxi-XiaoniNeural"]
 

@@ -28,11 +28,11 @@ def draft_announcement(ctx: AppContext, staff: Staff, text: str) -> Drafted:
     Raises the broadcasts room's errors (with `.message_zh`) for bad text or permissions.
     """
     try:
-        from broadcasts.announcements import AnnouncementDraft, AnnouncementService
         from broadcasts.models import PlanKind
+        from broadcasts.service import AnnouncementDraft, BroadcastService
     except ImportError as exc:  # the broadcasts room is optional for the bot
         raise AnnounceUnavailable(str(exc)) from None
-    view = AnnouncementService(ctx).draft(
+    view = BroadcastService(ctx).draft(
         AnnouncementDraft(text=text, audience=list(staff.areas), plan=PlanKind.next_slots, count=2),
         Actor.staff(staff.id),
     )

@@ -3,18 +3,13 @@ recordings that are ready, so somebody who was out in the fields can still hear 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from bot.messages import Audio
 from bot.turn import Turn, rows_of
 from broadcasts.models import ItemState
-from broadcasts.output import audio_dir
-from broadcasts.schedule import ScheduleService
-from broadcasts.views import ItemView
+from broadcasts.service import BroadcastService
 from core.clock import local_date
 
 MAX_RECORDINGS = 3  # more would flood an old person's chat; the list names the rest
-HEARD = (ItemState.ready, ItemState.aired)
 STATE_WORDS = {ItemState.aired: "已播", ItemState.missed: "没播成", ItemState.failed: "没播成"}
 
 
@@ -26,24 +21,16 @@ def today(turn: Turn, village_id: str | None = None) -> None:
         turn.say("您是哪个村的?我把那个村今天的大喇叭念给您听。", rows_of(buttons, 3))
         return
     turn.conv.profile["village"] = village.id
-    items = [
-        i for i in ScheduleService(turn.ctx).day(local_date(turn.now), village.id) if i.state is not ItemState.cancelled
-    ]
+    broadcasts = BroadcastService(turn.ctx)
+    items = broadcasts.programme(local_date(turn.now), village.id)
     if not items:
         turn.say(f"{village.name}今天没有安排大喇叭广播。", turn.menu_rows())
         return
     lines = [f"{village.name}今天的大喇叭:"]
     lines += [f"{i.hhmm} {i.title}({STATE_WORDS.get(i.state, '待播')})" for i in items]
-    recordings = [(i, path) for i in items if (path := _recording(turn, i)) is not None]
+    recordings = [(i, path) for i in items if (path := broadcasts.recording(i)) is not None]
     if recordings:
         lines.append("已经录好的,点下面的声音就能听。")
     turn.say("\n".join(lines))
     for item, path in recordings[:MAX_RECORDINGS]:
         turn.out.say(f"{item.hhmm} {item.title}", audio=Audio(str(path), item.title))
-
-
-def _recording(turn: Turn, item: ItemView) -> Path | None:
-    if item.state not in HEARD or not item.audio_path:
-        return None
-    path = audio_dir(turn.config) / item.audio_path
-    return path if path.is_file() else None

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from broadcasts.errors import IllegalTransition, InvalidBroadcast, NotFound, PermissionDenied
+from broadcasts.events import APPROVED, EDITED, WITHDRAWN
 from broadcasts.models import (
     Announcement,
     AnnouncementStatus,
@@ -26,12 +27,13 @@ from broadcasts.schedule import ScheduleService, audit, new_airing, next_slots, 
 from broadcasts.textnorm import check_text
 from broadcasts.views import AnnouncementView
 from broadcasts.voices import check_voice
-from core.actors import Actor, staff_covers
+from core.actors import Actor, staff_covers, visible_villages
 from core.app import AppContext
 from core.clock import local, local_date
 from core.config import Role
 
 PENDING = (ItemState.scheduled, ItemState.generating, ItemState.ready)
+EDITABLE = (AnnouncementStatus.draft, AnnouncementStatus.approved, AnnouncementStatus.rejected)
 MAX_COUNT = 31
 
 
@@ -138,7 +140,7 @@ class AnnouncementService:
             raise InvalidBroadcast("不能修改这些内容。", f"unknown fields {sorted(unknown)}")
         with self.ctx.db.session() as s:
             a = self._load(s, ref)
-            if a.status not in (AnnouncementStatus.draft, AnnouncementStatus.approved, AnnouncementStatus.rejected):
+            if a.status not in EDITABLE:
                 raise IllegalTransition("这条广播已经撤回,不能再改。", f"announcement {a.id} is {a.status}")
             self._require(actor, self.villages_of(a.audience), Role.admin, "修改")
             current = AnnouncementDraft(
@@ -159,7 +161,7 @@ class AnnouncementService:
             a.version += 1
             a.updated_at = now
             cancelled = self._cancel_pending(s, a, now, actor)
-            audit(s, now, actor, "edited", f"was {was}; cancelled {len(cancelled)} airings", announcement_id=a.id)
+            audit(s, now, actor, EDITED, f"was {was}; cancelled {len(cancelled)} airings", announcement_id=a.id)
             view = self._view(s, a)
         forget_items(self.ctx, cancelled)
         return view
@@ -181,9 +183,8 @@ class AnnouncementService:
                 )
             a.status, a.approved_by, a.approved_at, a.updated_at = AnnouncementStatus.approved, actor.label, now, now
             placed = self._place(s, a, villages, now)
-            audit(s, now, actor, "approved", f"version {a.version}; {placed} airings", announcement_id=a.id)
+            audit(s, now, actor, APPROVED, f"version {a.version}; {placed} airings", announcement_id=a.id)
             view = self._view(s, a)
-        _notify_runtime()
         return view
 
     def reject(self, ref: int, actor: Actor, reason: str) -> AnnouncementView:
@@ -210,10 +211,9 @@ class AnnouncementService:
             now = self.ctx.clock()
             a.status, a.updated_at = AnnouncementStatus.withdrawn, now
             cancelled = self._cancel_pending(s, a, now, actor)
-            audit(s, now, actor, "withdrawn", f"cancelled {len(cancelled)} airings", announcement_id=a.id)
+            audit(s, now, actor, WITHDRAWN, f"cancelled {len(cancelled)} airings", announcement_id=a.id)
             view = self._view(s, a)
         forget_items(self.ctx, cancelled)
-        _notify_runtime()
         return view
 
     # ------------------------------------------------------------ queries
@@ -232,13 +232,17 @@ class AnnouncementService:
             rows = [a for a in s.scalars(q) if self._may_see(a, actor)][:limit]
             return [self._view(s, a) for a in rows]
 
+    def may_edit(self, view: AnnouncementView, actor: Actor) -> bool:
+        """An admin of every audience village may change it until it is withdrawn."""
+        return view.status in EDITABLE and not self._uncovered(actor, view.villages, Role.admin)
+
     def may_approve(self, ref: int | AnnouncementView, actor: Actor) -> bool:
         villages = list(ref.villages) if isinstance(ref, AnnouncementView) else self.get(ref, actor).villages
         return not self._uncovered(actor, villages, Role.approver)
 
     # ------------------------------------------------------------ internals
     def _may_see(self, a: Announcement, actor: Actor) -> bool:
-        visible = self.schedule.visible_villages(actor)
+        visible = visible_villages(self.config, actor)
         return visible is None or bool(visible & set(self.config_villages(a)))
 
     def config_villages(self, a: Announcement) -> list[str]:
@@ -302,10 +306,3 @@ class AnnouncementService:
             item.state, item.updated_at = ItemState.cancelled, now
             audit(s, now, actor, "item_cancelled", "announcement changed", item_id=item.id, announcement_id=a.id)
         return items
-
-
-def _notify_runtime() -> None:
-    """Wake the scheduler of this process (if any) so new airings get their jobs now."""
-    from broadcasts import runtime
-
-    runtime.poke()

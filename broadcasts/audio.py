@@ -8,7 +8,6 @@ every clip at the same level and the true-peak ceiling keeps the MP3 from clippi
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
 from dataclasses import dataclass
 from math import gcd
 
@@ -167,7 +166,3 @@ def tag_mp3(mp3: bytes, tags: dict[str, str], title: str, artist: str, album: st
     out = io.BytesIO()
     id3.save(out, v2_version=4, padding=lambda info: 0)
     return out.getvalue() + mp3
-
-
-def concat(parts: Sequence[np.ndarray]) -> np.ndarray:
-    return np.concatenate(list(parts)).astype(np.float32) if parts else np.zeros(0, np.float32)

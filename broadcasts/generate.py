@@ -24,6 +24,7 @@ from broadcasts import audio
 from broadcasts.errors import BroadcastError
 from broadcasts.models import BroadcastItem, ItemState
 from broadcasts.output import audio_dir, cache_dir, relative_path, write_atomic, write_playlist
+from broadcasts.planner import Planner
 from broadcasts.schedule import ScheduleService
 from broadcasts.textnorm import normalise
 from broadcasts.tts import SpeechService
@@ -66,13 +67,11 @@ class Generator:
         self._master_locks: dict[str, asyncio.Lock] = {}
 
     async def generate(self, item_id: int, rewrite_playlist: bool = True) -> ItemState:
-        """scheduled → generating → ready (or failed). Returns the item's resulting state."""
-        if not self.schedule.move(item_id, ItemState.generating, [ItemState.scheduled], SYSTEM):
-            return self.schedule.item(item_id).state  # someone else has it, or it is final
-        with self.ctx.db.session() as s:
-            item = s.get(BroadcastItem, item_id)
-            assert item is not None
-            s.expunge(item)
+        """scheduled → generating → ready (or failed). Returns the item's resulting state.
+        The database work runs on worker threads, never on the event loop."""
+        item = await asyncio.to_thread(self._claim, item_id)
+        if item is None:  # someone else has it, or it is final
+            return (await asyncio.to_thread(self.schedule.item, item_id, SYSTEM)).state
         try:
             path, seconds, engine, fallback = await self._make(item)
         except (BroadcastError, OSError, RuntimeError, ValueError) as exc:
@@ -80,23 +79,40 @@ class Generator:
             log.error("broadcast item %s failed: %s", item_id, detail)
             self.stats.failed += 1
             self.stats.errors.append(detail)
-            self.schedule.move(item_id, ItemState.failed, [ItemState.generating], SYSTEM, error=detail[:500])
+            await asyncio.to_thread(
+                self.schedule.move, item_id, ItemState.failed, [ItemState.generating], SYSTEM, error=detail[:500]
+            )
             return ItemState.failed
-        moved = self.schedule.move(
-            item_id,
-            ItemState.ready,
-            [ItemState.generating],
-            SYSTEM,
-            audio_path=path,
-            duration_seconds=seconds,
-            engine=engine,
-            fallback_voice=fallback,
-            error="备用语音 (offline voice)" if fallback else None,
+        ready = {
+            "audio_path": path,
+            "duration_seconds": seconds,
+            "engine": engine,
+            "fallback_voice": fallback,
+            "error": "备用语音 (offline voice)" if fallback else None,
+        }
+        moved = await asyncio.to_thread(
+            self.schedule.move, item_id, ItemState.ready, [ItemState.generating], SYSTEM, **ready
         )
         self.stats.items += 1
-        if moved and rewrite_playlist:
-            write_playlist(self.ctx, item.village_id, local_date(item.air_at))
-        return ItemState.ready if moved else self.schedule.item(item_id).state
+        if not moved:
+            # Withdrawn or edited while it was being voiced: the file must not stay behind.
+            state = (await asyncio.to_thread(self.schedule.item, item_id, SYSTEM)).state
+            if state is ItemState.cancelled:
+                (audio_dir(self.ctx.config) / path).unlink(missing_ok=True)
+            return state
+        if rewrite_playlist:
+            await asyncio.to_thread(write_playlist, self.ctx, item.village_id, local_date(item.air_at))
+        return ItemState.ready
+
+    def _claim(self, item_id: int) -> BroadcastItem | None:
+        """scheduled → generating (compare-and-set), and the item as it is now, detached."""
+        if not self.schedule.move(item_id, ItemState.generating, [ItemState.scheduled], SYSTEM):
+            return None
+        with self.ctx.db.session() as s:
+            item = s.get(BroadcastItem, item_id)
+            assert item is not None
+            s.expunge(item)
+            return item
 
     async def _make(self, item: BroadcastItem) -> tuple[str, float, str, bool]:
         village = self.ctx.config.villages.get(item.village_id)
@@ -143,7 +159,7 @@ class Generator:
         path = cache_dir(self.ctx.config) / "masters" / key[:2] / f"{key}.mp3"
         lock = self._master_locks.setdefault(key, asyncio.Lock())
         async with lock:
-            cached = _read_master(path)
+            cached = await asyncio.to_thread(_read_master, path)
             if cached is not None:
                 self.stats.masters_reused += 1
                 return cached
@@ -157,8 +173,8 @@ class Generator:
             self.stats.master_seconds += time.perf_counter() - started
             self.stats.masters_made += 1
             self.stats.audio_seconds_mastered += seconds
-            write_atomic(path, mp3)
-            write_atomic(path.with_suffix(".seconds"), f"{seconds:.3f}".encode())
+            await asyncio.to_thread(write_atomic, path, mp3)
+            await asyncio.to_thread(write_atomic, path.with_suffix(".seconds"), f"{seconds:.3f}".encode())
             return mp3, seconds
 
     async def generate_day(
@@ -170,16 +186,8 @@ class Generator:
     ) -> dict[str, int]:
         """Plan the day's programmes and make every scheduled clip now (CLI, benchmark)."""
         villages = [village_id] if village_id else list(self.ctx.config.villages)
-        self.schedule.plan_day(day, villages)
-        start, end = day_bounds(day)
-        with self.ctx.db.session() as s:
-            q = select(BroadcastItem.id, BroadcastItem.village_id).where(
-                BroadcastItem.air_at >= start,
-                BroadcastItem.air_at < end,
-                BroadcastItem.state == ItemState.scheduled,
-                BroadcastItem.village_id.in_(villages),
-            )
-            todo = list(s.execute(q).all())
+        await asyncio.to_thread(Planner(self.ctx).plan_day, day, villages)
+        todo = await asyncio.to_thread(self._scheduled_on, day, villages)
         counts: dict[str, int] = {}
         done = 0
         gate = asyncio.Semaphore(concurrency)
@@ -195,8 +203,19 @@ class Generator:
 
         await asyncio.gather(*(one(i) for i, _ in todo))
         for v in {v for _, v in todo}:
-            write_playlist(self.ctx, v, day)
+            await asyncio.to_thread(write_playlist, self.ctx, v, day)
         return counts
+
+    def _scheduled_on(self, day: date, villages: list[str]) -> list[tuple[int, str]]:
+        start, end = day_bounds(day)
+        with self.ctx.db.session() as s:
+            q = select(BroadcastItem.id, BroadcastItem.village_id).where(
+                BroadcastItem.air_at >= start,
+                BroadcastItem.air_at < end,
+                BroadcastItem.state == ItemState.scheduled,
+                BroadcastItem.village_id.in_(villages),
+            )
+            return [(item_id, village) for item_id, village in s.execute(q)]
 
 
 def _read_master(path: Path) -> tuple[bytes, float] | None:

@@ -10,6 +10,7 @@ from pathlib import Path
 import yaml
 
 from broadcasts.textnorm import check_text
+from core.festivals import lunar_to_solar, qingming
 
 LIBRARY_DIR = Path(__file__).resolve().parent / "library"
 
@@ -25,20 +26,44 @@ class Script:
 
 
 @dataclass(frozen=True)
+class Festival:
+    key: str
+    name: str
+    lead_days: int  # its scripts air in the days before it
+    lunar: tuple[int, int] | None = None  # lunar (month, day)
+    solar_term: str | None = None  # "qingming"
+
+    def on(self, year: int) -> date | None:
+        """Its Gregorian date in `year` (the lunar year, for lunar festivals)."""
+        if self.lunar is not None:
+            return lunar_to_solar(year, *self.lunar)
+        return qingming(year) if self.solar_term == "qingming" else None
+
+
+@dataclass(frozen=True)
 class Calendar:
     month_themes: dict[int, str]
-    festivals: dict[str, tuple[str, int]]  # key → (name, lead days)
-    dates: dict[int, dict[str, date]]
+    festivals: dict[str, Festival]
 
     def festivals_near(self, day: date) -> set[str]:
         """Festivals whose date is `day` or within their lead days after it."""
         near = set()
-        for year in (day.year, day.year + 1):
-            for key, when in self.dates.get(year, {}).items():
-                lead = self.festivals[key][1]
-                if when - timedelta(days=lead) <= day <= when:
-                    near.add(key)
+        for festival in self.festivals.values():
+            for year in (day.year - 1, day.year, day.year + 1):  # a lunar year straddles two
+                when = festival.on(year)
+                if when is not None and when - timedelta(days=festival.lead_days) <= day <= when:
+                    near.add(festival.key)
         return near
+
+    def festivals_between(self, first: date, last: date) -> list[tuple[date, Festival]]:
+        """The festivals falling on the days from `first` to `last`, in date order."""
+        found = {
+            (when, f.key): f
+            for f in self.festivals.values()
+            for year in range(first.year - 1, last.year + 1)
+            if (when := f.on(year)) is not None and first <= when <= last
+        }
+        return [(when, found[(when, key)]) for when, key in sorted(found)]
 
 
 @dataclass(frozen=True)
@@ -56,11 +81,7 @@ def load_library(directory: Path = LIBRARY_DIR) -> Library:
     cal = yaml.safe_load((directory / "calendar.yml").read_text(encoding="utf-8"))
     calendar = Calendar(
         month_themes={int(k): v for k, v in cal["month_themes"].items()},
-        festivals={k: (v["name"], int(v["lead_days"])) for k, v in cal["festivals"].items()},
-        dates={
-            int(y): {k: d if isinstance(d, date) else date.fromisoformat(d) for k, d in ds.items()}
-            for y, ds in cal["festival_dates"].items()
-        },
+        festivals={key: _festival(key, raw) for key, raw in cal["festivals"].items()},
     )
     for path in sorted(directory.glob("*.yml")):
         if path.name == "calendar.yml":
@@ -84,6 +105,16 @@ def load_library(directory: Path = LIBRARY_DIR) -> Library:
     if len(set(ids)) != len(ids):
         raise ValueError("library: duplicate script ids")
     return Library(tuple(scripts), calendar)
+
+
+def _festival(key: str, raw: dict[str, object]) -> Festival:
+    lunar, term = raw.get("lunar"), raw.get("solar_term")
+    if (lunar is None) == (term is None) or term not in (None, "qingming"):
+        raise ValueError(f"calendar.yml: festival {key}: give either lunar: [month, day] or solar_term: qingming")
+    month_day = tuple(int(n) for n in lunar) if isinstance(lunar, list) else None
+    if month_day is not None and (len(month_day) != 2 or not (1 <= month_day[0] <= 12 and 1 <= month_day[1] <= 30)):
+        raise ValueError(f"calendar.yml: festival {key}: lunar must be [month 1-12, day 1-30]")
+    return Festival(key, str(raw["name"]), int(raw["lead_days"]), month_day, term)  # type: ignore[arg-type]
 
 
 @cache

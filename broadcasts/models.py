@@ -1,5 +1,5 @@
-"""Broadcast tables: announcements, the items that fill loudspeaker slots, the audit trail,
-and APScheduler's job table (declared here so the migration owns its schema).
+"""Broadcast tables: announcements, the items that fill loudspeaker slots (they are the
+schedule: the runtime reads what is due from them) and the audit trail (also the outbox).
 
 Lifecycles (see DESIGN.md):
 - Announcement: draft → approved → (items scheduled); draft → rejected; any → withdrawn.
@@ -16,16 +16,12 @@ from enum import StrEnum
 from sqlalchemy import (
     JSON,
     Boolean,
-    Column,
     Float,
     ForeignKey,
     Index,
     Integer,
-    LargeBinary,
     String,
-    Table,
     Text,
-    Unicode,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -75,10 +71,6 @@ class ItemState(StrEnum):
     @property
     def label(self) -> str:
         return ITEM_STATE_LABELS[self]
-
-    @property
-    def is_final(self) -> bool:
-        return self in (ItemState.aired, ItemState.missed, ItemState.failed, ItemState.cancelled)
 
 
 ITEM_STATE_LABELS = {
@@ -165,14 +157,3 @@ class BroadcastAudit(Base):
     announcement_id: Mapped[int | None] = mapped_column(ForeignKey("announcements.id", ondelete="CASCADE"), index=True)
     item_id: Mapped[int | None] = mapped_column(ForeignKey("broadcast_items.id", ondelete="CASCADE"))
     detail: Mapped[str] = mapped_column(Text, default="")
-
-
-# APScheduler 3.x SQLAlchemyJobStore's table, same columns as the store creates. Declared on
-# Base.metadata so the migration creates it (the store then finds it and leaves it alone).
-apscheduler_jobs = Table(
-    "apscheduler_jobs",
-    Base.metadata,
-    Column("id", Unicode(191), primary_key=True),
-    Column("next_run_time", Float(25), index=True),
-    Column("job_state", LargeBinary, nullable=False),
-)

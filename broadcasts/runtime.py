@@ -1,190 +1,167 @@
-"""The broadcast runtime started by `xiangyin run`: APScheduler 3.x with its job store in the
-project database, so generation jobs survive restarts.
+"""The broadcast runtime started by `xiangyin run`. The items table is the schedule.
 
-- every item gets a job `gen:<id>` at air time − lead_minutes that voices and masters it;
-  its misfire grace lasts until air time + air_grace_minutes, so a job missed while the
-  process was down still runs at start when the clip can still air, else APScheduler
-  reports it missed and the item is marked `missed`;
-- `broadcasts:sync` (every 30 s and at start) plans programmes for today and the next
-  days, adds jobs for new items (approved from the CLI or the web console in another
-  process), marks ready items `aired` once their time has come, and late ones `missed`.
+Every item row says when it airs and how far it has got, so the runtime keeps no job store of
+its own: each pass (`tick`) looks at the injected clock and the table and
+- plans the programmes of today and the next `plan_days_ahead` days (on its first pass and
+  when the local day changes);
+- voices the items whose air time is less than `lead_minutes` away, earliest first,
+  `WORKERS` at a time (the voicing runs in the background; `drain()` waits for it);
+- counts ready clips whose time has come as aired, and items still not voiced
+  `air_grace_minutes` after their time as missed.
+A pass runs every `tick_seconds`, and sooner when the broadcast outbox (`broadcasts.events`)
+shows an approval, a withdrawal, an edit or a planned day made by any process: the web
+console, the bot, the CLI. Nothing is lost by a crash or a stop: the first pass after a start
+catches up from the table (items left `generating` go back to `scheduled` first).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import date, timedelta
 
-from apscheduler.events import EVENT_JOB_MISSED, JobExecutionEvent
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from sqlalchemy import select
-
+from broadcasts.events import BroadcastOutbox
 from broadcasts.generate import Generator
-from broadcasts.models import BroadcastItem, ItemState
 from broadcasts.output import audio_dir, clean_temporaries
+from broadcasts.planner import Planner
 from broadcasts.schedule import ScheduleService
 from broadcasts.tts import SpeechService
 from core.actors import Actor
 from core.app import AppContext
-from core.clock import local_date, system_clock
+from core.clock import local_date
+from core.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 SYSTEM = Actor.system("scheduler")
-SYNC_SECONDS = 30
-_active: BroadcastRuntime | None = None
-
-
-def poke() -> None:
-    """Something changed (an approval in this process): sync now instead of within 30 s."""
-    runtime = _active
-    if runtime is not None and runtime.scheduler is not None and runtime.scheduler.running:
-        runtime.scheduler.modify_job("broadcasts:sync", next_run_time=datetime.now(UTC))
-
-
-# Job functions are referenced by name in the persistent store ("module:function").
-async def generate_job(item_id: int) -> None:
-    if _active is not None:
-        await _active.generate(item_id)
-
-
-async def sync_job() -> None:
-    if _active is not None:
-        await _active.sync()
+TICK_SECONDS = 15.0  # the latest a due clip waits for its pass
+POLL_SECONDS = 1.0  # how often the outbox is looked at between passes
+WORKERS = 4  # items voiced at once (synthesis waits on edge-tts or espeak-ng)
 
 
 class BroadcastRuntime:
     name = "broadcasts"
 
-    def __init__(self, ctx: AppContext, speech: SpeechService | None = None) -> None:
+    def __init__(
+        self,
+        ctx: AppContext,
+        speech: SpeechService | None = None,
+        *,
+        tick_seconds: float = TICK_SECONDS,
+        poll_seconds: float = POLL_SECONDS,
+    ) -> None:
         self.ctx = ctx
         self.settings = ctx.config.broadcasts
         self.schedule = ScheduleService(ctx)
+        self.planner = Planner(ctx)
         self.generator = Generator(ctx, speech)
-        self.scheduler: AsyncIOScheduler | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
+        self.outbox = BroadcastOutbox(ctx.db)
+        self.tick_seconds = tick_seconds
+        self.poll_seconds = poll_seconds
+        self.cursor = 0  # the last outbox event seen
+        self.planned_on: date | None = None  # the local day the plan was last made on
+        self._queue: asyncio.PriorityQueue[tuple[float, int]] = asyncio.PriorityQueue()
+        self._queued: set[int] = set()
+        self._workers: list[asyncio.Task[None]] = []
+        self._loop: asyncio.Task[None] | None = None
 
     # ------------------------------------------------------------ lifecycle
     async def start(self) -> None:
-        global _active
-        if self.ctx.clock is not system_clock:
-            log.warning("broadcast runtime uses wall-clock time for its jobs")
-        _active = self
-        removed = clean_temporaries(audio_dir(self.ctx.config))
-        if removed:
-            log.info("removed %d temporary files left by an interrupted write", removed)
-        self.reset_interrupted()
-        self.scheduler = AsyncIOScheduler(
-            jobstores={"default": SQLAlchemyJobStore(engine=self.ctx.db.engine)},
-            job_defaults={"coalesce": True, "max_instances": 1},
-            timezone=UTC,
-        )
-        self.scheduler.add_listener(self._on_missed, EVENT_JOB_MISSED)
-        self.scheduler.start()
-        self.scheduler.add_job(
-            sync_job,
-            "interval",
-            seconds=SYNC_SECONDS,
-            id="broadcasts:sync",
-            replace_existing=True,
-            next_run_time=datetime.now(UTC),
-            misfire_grace_time=SYNC_SECONDS,
-        )
+        """Recover from an interrupted run, then pass every `tick_seconds` in the background."""
+        await self.recover()
+        self._loop = asyncio.create_task(self._run(), name="broadcasts")
         log.info("broadcast runtime started")
 
     async def stop(self) -> None:
-        global _active
-        if self.scheduler is not None and self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
-        for task in list(self._tasks):
-            task.cancel()
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
-        if _active is self:
-            _active = None
+        loop, self._loop = self._loop, None
+        await cancel_and_wait(loop)
+        await self.stop_workers()
         log.info("broadcast runtime stopped")
 
-    # ------------------------------------------------------------ jobs
-    async def generate(self, item_id: int) -> None:
-        task = asyncio.current_task()
-        if task is not None:
-            self._tasks.add(task)  # type: ignore[arg-type]
-        try:
-            state = await self.generator.generate(item_id)
-            log.info("broadcast item %s: %s", item_id, state.value)
-        finally:
-            if task is not None:
-                self._tasks.discard(task)  # type: ignore[arg-type]
+    async def recover(self) -> None:
+        """What a crash may have left: temporary files, items stuck in `generating`."""
+        removed = await asyncio.to_thread(clean_temporaries, audio_dir(self.ctx.config))
+        if removed:
+            log.info("removed %d temporary files left by an interrupted write", removed)
+        reset = await asyncio.to_thread(self.schedule.reset_generating, SYSTEM)
+        if reset:
+            log.info("%d items interrupted while being voiced are scheduled again", reset)
+        self.cursor = await asyncio.to_thread(self.outbox.latest)
+        self.start_workers()
 
-    async def sync(self) -> None:
-        now = datetime.now(UTC)
+    def start_workers(self) -> None:
+        while len(self._workers) < WORKERS:
+            self._workers.append(asyncio.create_task(self._voice(), name=f"broadcasts-voice-{len(self._workers)}"))
+
+    async def stop_workers(self) -> None:
+        workers, self._workers = self._workers, []
+        await cancel_and_wait(*workers)
+        self._queue = asyncio.PriorityQueue()
+        self._queued.clear()
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.tick()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a database hiccup must not end the runtime for good
+                log.exception("broadcast pass failed; retrying")
+            await self._wait_for_news()
+
+    async def _wait_for_news(self) -> None:
+        """Sleep until the next pass, or until the outbox shows a change."""
+        waited = 0.0
+        while waited < self.tick_seconds:
+            await asyncio.sleep(self.poll_seconds)
+            waited += self.poll_seconds
+            if await self.read_outbox():
+                return
+
+    async def read_outbox(self) -> bool:
+        """Move the cursor over the outbox; True when it held a schedule change."""
+        self.cursor, events = await asyncio.to_thread(self.outbox.poll, self.cursor)
+        for event in events:
+            log.info("broadcast outbox: %s", event.describe())
+        return bool(events)
+
+    # ------------------------------------------------------------ one pass
+    async def tick(self) -> int:
+        """One pass at the clock's time; returns how many items it queued for voicing."""
+        now = self.ctx.clock()
+        await self.read_outbox()
         today = local_date(now)
-        for n in range(self.settings.plan_days_ahead + 1):
-            self.schedule.plan_day(today + timedelta(days=n))
-        self.settle(now)
-        self.ensure_jobs(now)
+        if self.planned_on != today:
+            await asyncio.to_thread(self.plan, today)
+            self.planned_on = today
+        await asyncio.to_thread(self.schedule.air_due, now, SYSTEM)
+        await asyncio.to_thread(self.schedule.miss_late, now, SYSTEM)
+        due = await asyncio.to_thread(self.schedule.due_for_voicing, now)
+        queued = 0
+        for item_id, air_at in due:
+            if item_id not in self._queued:
+                self._queued.add(item_id)
+                self._queue.put_nowait((air_at.timestamp(), item_id))
+                queued += 1
+        return queued
 
-    def ensure_jobs(self, now: datetime) -> int:
-        assert self.scheduler is not None
-        lead = timedelta(minutes=self.settings.lead_minutes)
-        grace = timedelta(minutes=self.settings.air_grace_minutes)
-        with self.ctx.db.session() as s:
-            rows = s.execute(
-                select(BroadcastItem.id, BroadcastItem.air_at).where(
-                    BroadcastItem.state == ItemState.scheduled, BroadcastItem.air_at >= now - grace
-                )
-            ).all()
-        added = 0
-        for item_id, air_at in rows:
-            job_id = f"gen:{item_id}"
-            if self.scheduler.get_job(job_id) is not None:
-                continue
-            run_at = max(now, air_at - lead)
-            self.scheduler.add_job(
-                generate_job,
-                "date",
-                run_date=run_at,
-                args=[item_id],
-                id=job_id,
-                replace_existing=True,
-                misfire_grace_time=max(1, int((air_at + grace - run_at).total_seconds())),
-            )
-            added += 1
-        return added
+    def plan(self, today: date) -> int:
+        days = range(self.settings.plan_days_ahead + 1)
+        return sum(self.planner.plan_day(today + timedelta(days=n)) for n in days)
 
-    def settle(self, now: datetime) -> None:
-        """Ready clips whose time has come count as aired (they are in the playlist the
-        operator plays); clips not ready past their grace are missed."""
-        grace = timedelta(minutes=self.settings.air_grace_minutes)
-        with self.ctx.db.session() as s:
-            due = s.execute(
-                select(BroadcastItem.id, BroadcastItem.state).where(
-                    BroadcastItem.air_at <= now,
-                    BroadcastItem.state.in_([ItemState.ready, ItemState.scheduled]),
-                )
-            ).all()
-            late = s.scalars(
-                select(BroadcastItem.id).where(
-                    BroadcastItem.air_at < now - grace, BroadcastItem.state == ItemState.scheduled
-                )
-            ).all()
-        for item_id, state in due:
-            if state == ItemState.ready:
-                self.schedule.move(item_id, ItemState.aired, [ItemState.ready], SYSTEM)
-        for item_id in late:
-            self.schedule.move(item_id, ItemState.missed, [ItemState.scheduled], SYSTEM, error="未能按时生成")
+    async def drain(self) -> None:
+        """Wait until every queued item has been voiced (tests, a clean stop)."""
+        await self._queue.join()
 
-    def reset_interrupted(self) -> None:
-        """Items left `generating` by a crash go back to `scheduled` (their job reruns)."""
-        with self.ctx.db.session() as s:
-            stuck = s.scalars(select(BroadcastItem.id).where(BroadcastItem.state == ItemState.generating)).all()
-        for item_id in stuck:
-            self.schedule.move(item_id, ItemState.scheduled, [ItemState.generating], SYSTEM)
-
-    def _on_missed(self, event: JobExecutionEvent) -> None:
-        if not event.job_id.startswith("gen:"):
-            return
-        item_id = int(event.job_id.split(":", 1)[1])
-        log.warning("generation job for item %s missed its window", item_id)
-        self.schedule.move(item_id, ItemState.missed, [ItemState.scheduled], SYSTEM, error="程序停止期间错过了生成时间")
+    async def _voice(self) -> None:
+        while True:
+            _, item_id = await self._queue.get()
+            try:
+                state = await self.generator.generate(item_id)
+                log.info("broadcast item %s: %s", item_id, state.value)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # one broken item must not stop the others
+                log.exception("voicing broadcast item %s failed", item_id)
+            finally:
+                self._queued.discard(item_id)
+                self._queue.task_done()

@@ -1,5 +1,5 @@
-"""Village loudspeaker slots: placing announcements, filling the rest with programmes,
-reading a day's items in air order, and item state changes."""
+"""Village loudspeaker slots and items: where announcements go, reading a day's items in air
+order, the dashboard's counts, marking aired, and every item state change (compare-and-set)."""
 
 from __future__ import annotations
 
@@ -10,14 +10,14 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from broadcasts.errors import NotFound
-from broadcasts.library import Library, Script, default_library
+from broadcasts.errors import IllegalTransition, NotFound, PermissionDenied
+from broadcasts.library import Script
 from broadcasts.models import Announcement, BroadcastAudit, BroadcastItem, ItemKind, ItemState, Priority
-from broadcasts.views import ItemView
-from core.actors import Actor, ActorKind, staff_roles
+from broadcasts.views import BroadcastSummary, ItemView
+from core.actors import Actor, ActorKind, staff_covers, visible_villages
 from core.app import AppContext
-from core.clock import LOCAL_TZ, day_bounds, local_date
-from core.config import Village
+from core.clock import LOCAL_TZ, as_utc, day_bounds, local_date
+from core.config import Role, Village
 
 PROGRAMME_POSITION = 100
 LIVE = (ItemState.scheduled, ItemState.generating, ItemState.ready, ItemState.aired)
@@ -74,42 +74,128 @@ def new_airing(
 
 
 class ScheduleService:
-    def __init__(self, ctx: AppContext, library: Library | None = None) -> None:
+    def __init__(self, ctx: AppContext) -> None:
         self.ctx = ctx
         self.config = ctx.config
-        self.library = library or default_library()
 
     # ------------------------------------------------------------ reading
-    def day(self, day: date, village_id: str | None = None, actor: Actor | None = None) -> list[ItemView]:
+    def day(self, day: date, actor: Actor, village_id: str | None = None) -> list[ItemView]:
+        """The day's items in the villages the actor may see, by village and air order."""
         start, end = day_bounds(day)
+        q = select(BroadcastItem).where(BroadcastItem.air_at >= start, BroadcastItem.air_at < end)
+        if village_id:
+            q = q.where(BroadcastItem.village_id == village_id)
+        visible = visible_villages(self.config, actor)
+        if visible is not None:
+            q = q.where(BroadcastItem.village_id.in_(visible))
         with self.ctx.db.session() as s:
-            q = select(BroadcastItem).where(BroadcastItem.air_at >= start, BroadcastItem.air_at < end)
-            if village_id:
-                q = q.where(BroadcastItem.village_id == village_id)
             items = [ItemView.of(i) for i in s.scalars(q)]
-        if actor is not None:
-            visible = self.visible_villages(actor)
-            items = [i for i in items if visible is None or i.village_id in visible]
         return sorted(items, key=lambda i: (i.village_id, *air_order(i)))
 
-    def item(self, item_id: int) -> ItemView:
+    def item(self, item_id: int, actor: Actor) -> ItemView:
+        """One item; another village's item is not found (its existence is not told)."""
         with self.ctx.db.session() as s:
             item = s.get(BroadcastItem, item_id)
-            if item is None:
-                raise NotFound(f"没有找到第 {item_id} 条广播。", f"broadcast item {item_id} not found")
-            return ItemView.of(item)
+            view = ItemView.of(item) if item is not None else None
+        visible = visible_villages(self.config, actor)
+        if view is None or (visible is not None and view.village_id not in visible):
+            raise NotFound("没有找到这条广播。", f"broadcast item {item_id} not found for {actor.label}")
+        return view
 
-    def visible_villages(self, actor: Actor) -> set[str] | None:
-        """None: everything (system); else the villages of the staff member's areas."""
-        if actor.kind is ActorKind.system:
-            return None
-        if not staff_roles(self.config, actor):
-            return set()
-        return self.config.staff_villages(self.config.staff_by_id[actor.id])
+    def summary(self, day: date, actor: Actor) -> BroadcastSummary | None:
+        """The day's airings in the actor's villages by state (None: nothing scheduled)."""
+        start, end = day_bounds(day)
+        q = select(BroadcastItem.state, BroadcastItem.fallback_voice, func.count()).where(
+            BroadcastItem.air_at >= start, BroadcastItem.air_at < end
+        )
+        visible = visible_villages(self.config, actor)
+        if visible is not None:
+            q = q.where(BroadcastItem.village_id.in_(visible))
+        with self.ctx.db.session() as s:
+            rows = s.execute(q.group_by(BroadcastItem.state, BroadcastItem.fallback_voice)).all()
+        return BroadcastSummary.of_counts([(ItemState(state), bool(fallback), n) for state, fallback, n in rows])
+
+    def slots_left(self, day: date, village_id: str | None = None) -> int:
+        """How many of the day's slots (one village or all) are still ahead of the clock."""
+        now = self.ctx.clock()
+        villages = [village_id] if village_id else list(self.config.villages)
+        return sum(1 for v in villages for t in slot_times(self.config.villages[v], day) if t > now)
 
     def may_operate(self, actor: Actor, village_id: str) -> bool:
-        visible = self.visible_villages(actor)
-        return visible is None or (village_id in visible and bool(staff_roles(self.config, actor)))
+        """Who may say a clip went out on the village's loudspeaker: the system (the player,
+        the runtime) or an operator or admin of that village."""
+        if actor.kind is ActorKind.system:
+            return True
+        return any(staff_covers(self.config, actor, village_id, role) for role in (Role.operator, Role.admin))
+
+    # ------------------------------------------------------------ airing
+    def mark_aired(self, item_id: int, actor: Actor) -> ItemView:
+        """ready → aired, checked: the actor must operate the village and the clip be ready."""
+        item = self.item(item_id, actor)
+        if not self.may_operate(actor, item.village_id):
+            raise PermissionDenied("只有这个村的广播员能登记播出。", f"{actor.label} may not operate {item.village_id}")
+        if item.state is not ItemState.ready:
+            message = (
+                "这条已经登记播出了。"
+                if item.state is ItemState.aired
+                else f"这条现在是“{item.state.label}”,还不能登记播出。"
+            )
+            raise IllegalTransition(message, f"item {item_id} is {item.state.value}, not ready")
+        if not self._air([item_id], actor):
+            raise IllegalTransition("这条广播刚刚被别人改过,请刷新。", f"item {item_id} changed concurrently")
+        return self.item(item_id, actor)
+
+    def air_due(self, now: datetime, actor: Actor) -> int:
+        """Every ready clip whose air time has come counts as aired: it is in the playlist the
+        loudspeaker plays. Returns how many moved."""
+        with self.ctx.db.session() as s:
+            due = s.scalars(
+                select(BroadcastItem.id).where(BroadcastItem.air_at <= now, BroadcastItem.state == ItemState.ready)
+            ).all()
+        return len(self._air(list(due), actor)) if due else 0
+
+    def _air(self, item_ids: list[int], actor: Actor) -> list[int]:
+        """The one ready → aired move (compare-and-set: an item airs once)."""
+        return self.move_many(item_ids, ItemState.aired, [ItemState.ready], actor)
+
+    # ------------------------------------------------------------ the runtime's reads and moves
+    def due_for_voicing(self, now: datetime) -> list[tuple[int, datetime]]:
+        """Scheduled items whose air time is within the lead time and still worth making
+        (not past their grace), earliest first: (item id, air time)."""
+        lead = timedelta(minutes=self.config.broadcasts.lead_minutes)
+        grace = timedelta(minutes=self.config.broadcasts.air_grace_minutes)
+        with self.ctx.db.session() as s:
+            rows = s.execute(
+                select(BroadcastItem.id, BroadcastItem.air_at)
+                .where(
+                    BroadcastItem.state == ItemState.scheduled,
+                    BroadcastItem.air_at <= now + lead,
+                    BroadcastItem.air_at >= now - grace,
+                )
+                .order_by(BroadcastItem.air_at, BroadcastItem.id)
+            ).all()
+        return [(item_id, as_utc(air_at)) for item_id, air_at in rows]
+
+    def miss_late(self, now: datetime, actor: Actor) -> int:
+        """Items not voiced by the end of their grace can no longer air: missed."""
+        grace = timedelta(minutes=self.config.broadcasts.air_grace_minutes)
+        with self.ctx.db.session() as s:
+            late = s.scalars(
+                select(BroadcastItem.id).where(
+                    BroadcastItem.state == ItemState.scheduled, BroadcastItem.air_at < now - grace
+                )
+            ).all()
+        if not late:
+            return 0
+        return len(self.move_many(list(late), ItemState.missed, [ItemState.scheduled], actor, error="未能按时生成"))
+
+    def reset_generating(self, actor: Actor) -> int:
+        """Items a crash left `generating` are scheduled again (voiced on the next pass)."""
+        with self.ctx.db.session() as s:
+            stuck = s.scalars(select(BroadcastItem.id).where(BroadcastItem.state == ItemState.generating)).all()
+        if not stuck:
+            return 0
+        return len(self.move_many(list(stuck), ItemState.scheduled, [ItemState.generating], actor))
 
     # ------------------------------------------------------------ placing
     def next_position(self, s: Session, village_id: str, air_at: datetime) -> int:
@@ -122,76 +208,24 @@ class ScheduleService:
         )
         return (top or 0) + 1
 
-    def plan_day(self, day: date, villages: Iterable[str] | None = None) -> int:
-        """Fill every slot of the day that has no programme yet; returns how many were added."""
-        now = self.ctx.clock()
-        added = 0
-        for village_id in villages or self.config.villages:
-            village = self.config.villages[village_id]
-            with self.ctx.db.session() as s:
-                added += self._plan_village_day(s, village, day, now)
-        return added
-
-    def _plan_village_day(self, s: Session, village: Village, day: date, now: datetime) -> int:
-        slots = [t for t in slot_times(village, day) if t > now]
-        if not slots:
-            return 0
-        horizon = self.config.broadcasts.no_repeat_days
-        start, end = day_bounds(day)
-        rows = s.execute(
-            select(BroadcastItem.script_id, BroadcastItem.air_at, BroadcastItem.state).where(
-                BroadcastItem.village_id == village.id,
-                BroadcastItem.kind == ItemKind.programme,
-                BroadcastItem.air_at >= start - timedelta(days=max(horizon, 30)),
-            )
-        ).all()
-        taken = {air for _, air, state in rows if state != ItemState.cancelled and start <= air < end}
-        last_aired: dict[str, datetime] = {}
-        for script_id, air, state in rows:
-            if state != ItemState.cancelled and script_id:
-                last_aired[script_id] = max(air, last_aired.get(script_id, air))
-        added = 0
-        for air_at in slots:
-            if air_at in taken:
-                continue
-            script = self.pick(day, air_at, last_aired, horizon)
-            if script is None:
-                continue
-            s.add(new_airing(village, air_at, PROGRAMME_POSITION, now, script))
-            last_aired[script.id] = air_at
-            added += 1
-        return added
-
-    def pick(self, day: date, air_at: datetime, last_aired: dict[str, datetime], horizon: int) -> Script | None:
-        """Festival scripts near their day first, then the month's theme, then the rest;
-        never a script aired in this village within `no_repeat_days` (unless none is left)."""
-        near = self.library.calendar.festivals_near(day)
-        epoch = datetime(2000, 1, 1, tzinfo=UTC)
-
-        def score(sc: Script) -> tuple[int, datetime, str]:
-            rank = 0 if sc.festival in near else 1 if day.month in sc.months else 2
-            # Least recently aired first; the id keeps the choice the same in every village
-            # with the same history (one synthesis serves them all).
-            return (rank, last_aired.get(sc.id, epoch), sc.id)
-
-        usable = [sc for sc in self.library.scripts if sc.festival is None or sc.festival in near]
-        fresh = [
-            sc for sc in usable if sc.id not in last_aired or air_at - last_aired[sc.id] >= timedelta(days=horizon)
-        ]
-        pool = fresh or usable
-        return min(pool, key=score) if pool else None
-
     # ------------------------------------------------------------ state changes
     def move(self, item_id: int, to: ItemState, expect: Iterable[ItemState], actor: Actor, **fields: object) -> bool:
         """Compare-and-set: only one worker (or instance) wins a transition."""
+        return bool(self.move_many([item_id], to, expect, actor, **fields))
+
+    def move_many(
+        self, item_ids: list[int], to: ItemState, expect: Iterable[ItemState], actor: Actor, **fields: object
+    ) -> list[int]:
+        """Compare-and-set on several items in one transaction; returns the ids that moved."""
         now = self.ctx.clock()
+        detail = str(fields.get("error") or "")
         with self.ctx.db.session() as s:
-            result = s.execute(
+            moved = s.scalars(
                 update(BroadcastItem)
-                .where(BroadcastItem.id == item_id, BroadcastItem.state.in_([e.value for e in expect]))
+                .where(BroadcastItem.id.in_(item_ids), BroadcastItem.state.in_([e.value for e in expect]))
                 .values(state=to, updated_at=now, **fields)
-            )
-            if result.rowcount != 1:
-                return False
-            audit(s, now, actor, f"item_{to.value}", str(fields.get("error") or ""), item_id=item_id)
-            return True
+                .returning(BroadcastItem.id)
+            ).all()
+            for item_id in moved:
+                audit(s, now, actor, f"item_{to.value}", detail, item_id=item_id)
+            return list(moved)

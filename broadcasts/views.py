@@ -18,6 +18,22 @@ from broadcasts.models import (
 from core.clock import local
 from core.snapshot import Snapshot
 
+AUDIT_LABELS = {
+    "drafted": "起草",
+    "edited": "修改(要重新审核)",
+    "approved": "审核通过",
+    "rejected": "退回",
+    "withdrawn": "撤回",
+    "item_cancelled": "取消一次播出",
+    "item_scheduled": "重新排播",
+    "item_generating": "开始生成",
+    "item_ready": "生成好了",
+    "item_aired": "已播出",
+    "item_missed": "错过",
+    "item_failed": "生成失败",
+    "programmes_planned": "排节目",
+}
+
 
 @dataclass(frozen=True)
 class AuditView(Snapshot):
@@ -26,6 +42,10 @@ class AuditView(Snapshot):
     action: str
     item_id: int | None
     detail: str
+
+    @property
+    def label(self) -> str:
+        return AUDIT_LABELS.get(self.action, self.action)
 
 
 @dataclass(frozen=True)
@@ -93,4 +113,31 @@ class AnnouncementView(Snapshot):
             villages=tuple(villages),
             items=tuple(ItemView.of(i) for i in items or []),
             audit=tuple(AuditView.of(x) for x in audit or []),
+        )
+
+
+@dataclass(frozen=True)
+class BroadcastSummary:
+    """A day's airings by state, for the dashboard: `fallback` counts the ready or aired
+    clips voiced offline; `failed` counts failed and missed ones."""
+
+    ready: int
+    fallback: int
+    failed: int
+    aired: int
+    scheduled: int
+
+    @classmethod
+    def of_counts(cls, rows: list[tuple[ItemState, bool, int]]) -> BroadcastSummary | None:
+        if not rows:
+            return None
+        count: dict[ItemState, int] = {}
+        for state, _, n in rows:
+            count[state] = count.get(state, 0) + n
+        return cls(
+            ready=count.get(ItemState.ready, 0),
+            fallback=sum(n for state, fallback, n in rows if fallback and state in (ItemState.ready, ItemState.aired)),
+            failed=count.get(ItemState.failed, 0) + count.get(ItemState.missed, 0),
+            aired=count.get(ItemState.aired, 0),
+            scheduled=count.get(ItemState.scheduled, 0) + count.get(ItemState.generating, 0),
         )

@@ -49,10 +49,10 @@ def demo_data() -> None:
 
 def _seed_demo_announcement(ctx: AppContext) -> None:
     """One draft waiting for approval, so a new user can try the approval flow in the console."""
-    from broadcasts.announcements import AnnouncementDraft, AnnouncementService
     from broadcasts.models import PlanKind
+    from broadcasts.service import AnnouncementDraft, BroadcastService
 
-    service = AnnouncementService(ctx)
+    service = BroadcastService(ctx)
     drafter = next((s for s in ctx.config.staff if "admin" in s.roles and ctx.config.centre.id in s.areas), None)
     if drafter is None:
         return

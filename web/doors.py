@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from fastapi import Request
 
+from broadcasts.service import BroadcastService
 from people.service import People
 
 
 def people_of(request: Request) -> People:
     ctx = request.app.state.ctx
     return People(ctx.db, ctx.config, ctx.clock)
+
+
+def broadcasts_of(request: Request) -> BroadcastService:
+    return BroadcastService(request.app.state.ctx)

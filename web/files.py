@@ -9,8 +9,7 @@ import re
 from datetime import date
 from pathlib import Path
 
-from broadcasts.output import audio_dir, playlist_path
-from core.config import AppConfig
+from broadcasts.service import BroadcastService
 
 DATE_PART = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 FILE_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,120}\.mp3$")
@@ -31,8 +30,9 @@ def _valid_day(text: str) -> bool:
     return True
 
 
-def resolve_audio(config: AppConfig, relative: str) -> tuple[Path, str]:
+def resolve_audio(broadcasts: BroadcastService, relative: str) -> tuple[Path, str]:
     """Return (absolute path, village id) for a servable file, else raise BadAudioPath."""
+    config = broadcasts.ctx.config
     parts = relative.split("/")
     if not parts or not _valid_day(parts[0]):
         raise BadAudioPath(relative)
@@ -42,7 +42,7 @@ def resolve_audio(config: AppConfig, relative: str) -> tuple[Path, str]:
         village = parts[1]
     else:
         raise BadAudioPath(relative)
-    root = audio_dir(config).resolve()
+    root = broadcasts.audio_root.resolve()
     path = root.joinpath(*parts).resolve()
     if not path.is_relative_to(root) or not path.is_file():
         raise BadAudioPath(relative)
@@ -53,7 +53,6 @@ def media_type(path: Path) -> str:
     return MEDIA_TYPES[path.suffix.lower()]
 
 
-def playlists_for(config: AppConfig, day: date, village: str) -> list[str]:
+def playlists_for(broadcasts: BroadcastService, day: date, village: str) -> list[str]:
     """The day's M3U of one village, relative to the audio root, if it has been written."""
-    path = playlist_path(config, village, day)
-    return [f"{day.isoformat()}/{village}.m3u"] if path.is_file() else []
+    return [f"{day.isoformat()}/{village}.m3u"] if broadcasts.playlist(village, day) else []

@@ -13,10 +13,10 @@ from typing import Any, ClassVar, Self
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
+from broadcasts.views import BroadcastSummary
 from orders.queries import Figures
 from orders.views import EventView, OrderView
 from people.views import SignupView
-from web.broadcast_port import BroadcastSummary
 
 
 class Out(BaseModel):

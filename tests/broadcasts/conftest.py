@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from bc_fakes import FakeEdgeServer, make_ctx
+from bc_support import make_ctx
 
 from core.app import AppContext
 from core.config import AppConfig
 from core.db import Database
+from tests.peers.edge_tts import FakeEdgeServer
 
 
 @pytest.fixture

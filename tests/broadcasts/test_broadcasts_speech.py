@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from bc_fakes import FakeEdgeServer
 
 from broadcasts.tts import SpeechService
 from core.config import BroadcastSettings
+from tests.peers.edge_tts import FakeEdgeServer
 
 TEXT = "各位村民请注意,明天上午九点在村委会开展义诊。"
 

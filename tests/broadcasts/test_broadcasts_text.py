@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from broadcasts.errors import InvalidBroadcast
@@ -61,3 +63,33 @@ def test_voices() -> None:
     assert check_voice("zh-CN-shaanxi-XiaoniNeural").offline_language == "cmn"
     with pytest.raises(InvalidBroadcast):
         check_voice("zh-CN-Unknown")
+
+
+# The dates the 2025–2028 table held, now computed; and years the table never had.
+KNOWN = {
+    2025: {"chunjie": "2025-01-29", "yuanxiao": "2025-02-12", "qingming": "2025-04-04", "duanwu": "2025-05-31",
+           "zhongqiu": "2025-10-06", "chongyang": "2025-10-29"},
+    2026: {"chunjie": "2026-02-17", "yuanxiao": "2026-03-03", "qingming": "2026-04-05", "duanwu": "2026-06-19",
+           "zhongqiu": "2026-09-25", "chongyang": "2026-10-18"},
+    2027: {"chunjie": "2027-02-06", "yuanxiao": "2027-02-20", "qingming": "2027-04-05", "duanwu": "2027-06-09",
+           "zhongqiu": "2027-09-15", "chongyang": "2027-10-08"},
+    2028: {"chunjie": "2028-01-26", "yuanxiao": "2028-02-09", "qingming": "2028-04-04", "duanwu": "2028-05-28",
+           "zhongqiu": "2028-10-03", "chongyang": "2028-10-26"},
+    2031: {"chunjie": "2031-01-23", "qingming": "2031-04-05", "zhongqiu": "2031-10-01"},
+    2040: {"chunjie": "2040-02-12", "qingming": "2040-04-04", "duanwu": "2040-06-14"},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("year", sorted(KNOWN))
+def test_festival_dates_are_computed_for_any_year(year: int) -> None:
+    festivals = default_library().calendar.festivals
+    for key, expected in KNOWN[year].items():
+        assert festivals[key].on(year) == date.fromisoformat(expected), key
+
+
+def test_festivals_near_and_between() -> None:
+    calendar = default_library().calendar
+    assert calendar.festivals_near(date(2031, 1, 20)) == {"chunjie"}  # three days before 春节 2031
+    assert calendar.festivals_near(date(2031, 3, 1)) == set()
+    week = calendar.festivals_between(date(2030, 9, 10), date(2030, 9, 16))
+    assert [(d.isoformat(), f.name) for d, f in week] == [("2030-09-12", "中秋节")]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import mutagen
@@ -16,6 +16,7 @@ from broadcasts.errors import InvalidBroadcast, PermissionDenied
 from broadcasts.generate import Generator
 from broadcasts.models import AnnouncementStatus, ItemState, PlanKind, Priority
 from broadcasts.output import audio_dir, playlist_path
+from broadcasts.planner import Planner
 from broadcasts.schedule import ScheduleService
 from core.actors import Actor
 from core.app import AppContext
@@ -24,6 +25,7 @@ from core.clock import local
 ADMIN = Actor.staff("dongshan_staffer")  # admin + operator for dongshan only
 APPROVER = Actor.staff("qingshi_head")  # approver for the qingshi villages
 OPERATOR = Actor.staff("xihe_operator")
+SYSTEM = Actor.system("test")
 TEXT = "各位村民:明天上午9:00在村委会开展义诊,量血压、测血糖,请有需要的老人按时参加。咨询电话13800000001。"
 
 
@@ -102,7 +104,7 @@ async def test_approved_announcement_becomes_a_mastered_mp3_in_the_playlist(offl
     first = min(svc.get(a, ADMIN).items, key=lambda i: i.air_at)
     gen = Generator(offline_ctx)
     assert await gen.generate(first.id) is ItemState.ready
-    item = ScheduleService(offline_ctx).item(first.id)
+    item = ScheduleService(offline_ctx).item(first.id, SYSTEM)
     assert item.fallback_voice and item.engine == "espeak"
     path = audio_dir(offline_ctx.config) / (item.audio_path or "")
     assert path.name.startswith(local(item.air_at).strftime("%H%M")) and path.parent.name == "dongshan"
@@ -125,19 +127,17 @@ async def test_a_programme_day_reuses_synthesis(offline_ctx: AppContext) -> None
     assert counts == {"ready": slots}
     # Mandarin villages share voiced scripts: far fewer syntheses than files.
     assert gen.speech.stats.misses < slots and gen.stats.masters_reused > 0
-    items = ScheduleService(offline_ctx).day(day, "dongshan")
+    items = ScheduleService(offline_ctx).day(day, SYSTEM, "dongshan")
     assert len({i.script_id for i in items}) == len(items)  # no repeats in a day
 
 
 def test_planner_prefers_festivals_and_avoids_repeats(offline_ctx: AppContext) -> None:
-    sched = ScheduleService(offline_ctx)
-    from datetime import date
-
-    sched.plan_day(date(2026, 6, 17))  # two days before 端午 (2026-06-19)
-    first = sched.day(date(2026, 6, 17), "dongshan")
+    sched, planner = ScheduleService(offline_ctx), Planner(offline_ctx)
+    planner.plan_day(date(2026, 6, 17))  # two days before 端午 (2026-06-19)
+    first = sched.day(date(2026, 6, 17), SYSTEM, "dongshan")
     assert first[0].script_id == "festival_duanwu"
-    sched.plan_day(date(2026, 6, 18))
-    second = sched.day(date(2026, 6, 18), "dongshan")
+    planner.plan_day(date(2026, 6, 18))
+    second = sched.day(date(2026, 6, 18), SYSTEM, "dongshan")
     assert not {i.script_id for i in first} & {i.script_id for i in second}
     assert all(i.script_id and i.script_id.startswith(("safety_", "law_", "festival", "policy", "family", "civility"))
                for i in second)  # fmt: skip

@@ -12,8 +12,7 @@ from core.db import Base, Database
 def test_migrations_match_models(db: Database) -> None:
     with db.engine.connect() as conn:
         ctx = MigrationContext.configure(conn, opts={"compare_type": False})
-        diff = [d for d in compare_metadata(ctx, Base.metadata) if "apscheduler" not in repr(d)]
-    assert diff == []
+        assert compare_metadata(ctx, Base.metadata) == []
 
 
 def test_migrate_is_idempotent(db: Database) -> None:

@@ -12,8 +12,7 @@ from orders.queries import OrderFilter, OrderQueries
 from orders.service import OrderService
 from web import schemas as S
 from web.auth import ApiUser, Forbidden
-from web.broadcast_port import broadcast_summary
-from web.doors import people_of
+from web.doors import broadcasts_of, people_of
 
 ERRORS = {
     401: {"model": S.Problem, "description": "未登录或令牌无效"},
@@ -97,7 +96,7 @@ def stats(request: Request, user: ApiUser) -> S.StatsOut:
     user.require(Role.admin)
     _, queries = _orders(request)
     today, month = queries.today_and_month(user.actor)
-    summary = broadcast_summary(request.app.state.ctx, user)
+    summary = broadcasts_of(request).summary(user.actor)
     return S.StatsOut(
         today=S.FiguresOut.of(today), month=S.FiguresOut.of(month), overdue=len(queries.overdue(user.actor)),
         broadcasts_today=S.BroadcastCounts.of(summary) if summary else None,

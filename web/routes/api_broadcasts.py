@@ -9,12 +9,12 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from broadcasts.announcements import AnnouncementDraft
 from broadcasts.models import AnnouncementStatus, PlanKind, Priority
+from broadcasts.service import AnnouncementDraft
 from broadcasts.views import AnnouncementView, ItemView
 from core.config import Role
 from web.auth import ApiUser, Forbidden
-from web.broadcast_port import NotAirable, announcement_service, mark_aired, schedule_service
+from web.doors import broadcasts_of
 from web.files import BadAudioPath, media_type, playlists_for, resolve_audio
 from web.schemas import Out, Problem, ReasonIn, from_view
 
@@ -76,7 +76,7 @@ def announcements(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[AnnouncementOut]:  # fmt: skip
     _editor(user)
-    found = announcement_service(request.app.state.ctx).list(user.actor, status=status, limit=limit)
+    found = broadcasts_of(request).announcements(user.actor, status=status, limit=limit)
     return [AnnouncementOut.of(a) for a in found]
 
 
@@ -89,28 +89,28 @@ def create(request: Request, user: ApiUser, body: AnnouncementIn) -> Announcemen
         text=body.text, audience=body.audience, title=body.title, plan=body.plan, count=body.count,
         at=body.at, priority=body.priority, voice=None,
     )  # fmt: skip
-    return AnnouncementOut.of(announcement_service(request.app.state.ctx).draft(draft, user.actor))
+    return AnnouncementOut.of(broadcasts_of(request).draft(draft, user.actor))
 
 
 @router.get("/announcements/{announcement_id}", response_model=AnnouncementOut, responses={404: {"model": Problem}})
 def announcement(request: Request, user: ApiUser, announcement_id: Id) -> AnnouncementOut:
     _editor(user)
-    return AnnouncementOut.of(announcement_service(request.app.state.ctx).get(announcement_id, user.actor))
+    return AnnouncementOut.of(broadcasts_of(request).announcement(announcement_id, user.actor))
 
 
 @router.post("/announcements/{announcement_id}/approve", response_model=AnnouncementOut, responses=WRITE_ERRORS)
 def approve(request: Request, user: ApiUser, announcement_id: Id) -> AnnouncementOut:
     user.require(Role.approver)
-    svc = announcement_service(request.app.state.ctx)
-    svc.get(announcement_id, user.actor)
+    svc = broadcasts_of(request)
+    svc.announcement(announcement_id, user.actor)
     return AnnouncementOut.of(svc.approve(announcement_id, user.actor))
 
 
 @router.post("/announcements/{announcement_id}/reject", response_model=AnnouncementOut, responses=WRITE_ERRORS)
 def reject(request: Request, user: ApiUser, announcement_id: Id, body: ReasonIn) -> AnnouncementOut:
     user.require(Role.approver)
-    svc = announcement_service(request.app.state.ctx)
-    svc.get(announcement_id, user.actor)
+    svc = broadcasts_of(request)
+    svc.announcement(announcement_id, user.actor)
     return AnnouncementOut.of(svc.reject(announcement_id, user.actor, reason=body.reason))
 
 
@@ -118,18 +118,15 @@ def reject(request: Request, user: ApiUser, announcement_id: Id, body: ReasonIn)
 def village_day(request: Request, user: ApiUser, village_id: VillageId, day: date) -> DayOut:
     if village_id not in user.villages:
         raise Forbidden("这个村不归您管。")
-    ctx = request.app.state.ctx
-    items = schedule_service(ctx).day(day, village_id=village_id, actor=user.actor)
-    lists = [f"/api/audio/{p}" for p in playlists_for(ctx.config, day, village_id)]
+    svc = broadcasts_of(request)
+    items = svc.day(day, user.actor, village_id)
+    lists = [f"/api/audio/{p}" for p in playlists_for(svc, day, village_id)]
     return DayOut(village_id=village_id, date=day, items=[ItemOut.of(i) for i in items], playlists=lists)
 
 
 @router.post("/items/{item_id}/aired", status_code=204, responses=WRITE_ERRORS)
 def item_aired(request: Request, user: ApiUser, item_id: Id) -> Response:
-    try:
-        mark_aired(request.app.state.ctx, item_id, user)
-    except NotAirable as exc:
-        return JSONResponse({"detail": exc.message_zh}, exc.status)
+    broadcasts_of(request).mark_aired(item_id, user.actor)  # domain errors: 404 / 403 / 409
     return Response(status_code=204)
 
 
@@ -141,7 +138,7 @@ def item_aired(request: Request, user: ApiUser, item_id: Id) -> Response:
 def audio(request: Request, user: ApiUser, path: str, download: bool = False) -> Response:
     """An MP3 or M3U under audio_out/<date>/<village>/, for villages the caller covers."""
     try:
-        file, village = resolve_audio(request.app.state.ctx.config, path)
+        file, village = resolve_audio(broadcasts_of(request), path)
     except BadAudioPath:
         return JSONResponse({"detail": "没有这个文件。"}, 404)
     if village not in user.villages:

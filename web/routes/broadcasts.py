@@ -1,5 +1,6 @@
-"""Announcements (draft, approve, reject, withdraw, listen), the programme calendar per
-village, and the operators' daily playlist with audio, downloads and "mark as aired"."""
+"""Announcements (draft, edit, approve, reject, withdraw, listen), the programme calendar
+per village, and the operators' daily playlist with audio, downloads and "mark as aired".
+Everything goes through the broadcasts room's door, `BroadcastService`."""
 
 from __future__ import annotations
 
@@ -9,14 +10,15 @@ from datetime import date, datetime, timedelta
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from broadcasts.announcements import AnnouncementDraft
-from broadcasts.errors import BroadcastError, IllegalTransition, InvalidBroadcast
+from broadcasts.errors import IllegalTransition, InvalidBroadcast
 from broadcasts.models import AnnouncementStatus, PlanKind, Priority
+from broadcasts.service import AnnouncementDraft, BroadcastService
+from broadcasts.views import AnnouncementView
 from core.app import AppContext
-from core.clock import LOCAL_TZ
+from core.clock import LOCAL_TZ, local
 from core.config import Role
 from web.auth import Forbidden, Form, PageUser, User
-from web.broadcast_port import NotAirable, announcement_service, mark_aired, schedule_service, today
+from web.doors import broadcasts_of
 from web.files import playlists_for
 from web.render import flash, redirect, render
 
@@ -86,67 +88,119 @@ class DraftForm:
         )  # fmt: skip
         return draft, []
 
+    @classmethod
+    def entered(cls, request: Request, form: dict[str, str]) -> DraftForm:
+        raw: dict[str, list[str]] = request.state.form_lists
+        return cls(
+            title=form.get("title", ""), text=form.get("text", ""), audience=raw.get("audience", []),
+            plan=form.get("plan", ""), count=form.get("count", "").strip(), at=form.get("at", "").strip(),
+            priority=form.get("priority", Priority.normal.value),
+        )  # fmt: skip
+
+    @classmethod
+    def of(cls, a: AnnouncementView, now: datetime) -> DraftForm:
+        """The form filled in with an announcement, to edit it. A "not before" time that has
+        passed is left out (it no longer holds anything back)."""
+        keep_at = a.plan_at is not None and (a.plan_kind is PlanKind.once or a.plan_at > now)
+        return cls(
+            title=a.title, text=a.text, audience=list(a.audience), plan=a.plan_kind.value, count=str(a.plan_count),
+            at=local(a.plan_at).strftime("%Y-%m-%dT%H:%M") if keep_at and a.plan_at else "", priority=a.priority.value,
+        )  # fmt: skip
+
+
+def editor_page(request: Request, form: DraftForm, choices: list[tuple[str, str]], **extra: object) -> Response:
+    status = 400 if extra.get("errors") else 200
+    return render(request, "announcement_form.html", status, form=form, choices=choices, plans=PlanKind, **extra)
+
 
 @router.get("/announcements")
 def announcement_list(request: Request, user: PageUser, status: str = "") -> Response:
     if not (user.has(Role.admin) or user.has(Role.approver)):
         raise Forbidden("公告只有管理员和审核员能看。")
     wanted = AnnouncementStatus(status) if status in AnnouncementStatus.__members__ else None
-    items = announcement_service(request.app.state.ctx).list(user.actor, status=wanted)
+    items = broadcasts_of(request).announcements(user.actor, status=wanted)
     return render(request, "announcements.html", announcements=items, status=status, statuses=AnnouncementStatus)
 
 
 @router.get("/announcements/new")
 def new_announcement(request: Request, user: PageUser) -> Response:
     user.require(Role.admin)
-    ctx = request.app.state.ctx
-    return render(
-        request,
-        "announcement_form.html",
-        form=DraftForm(),
-        choices=audience_choices(ctx, user),
-        plans=PlanKind,
-    )
+    return editor_page(request, DraftForm(), audience_choices(request.app.state.ctx, user))
 
 
 @router.post("/announcements/new")
 def create_announcement(request: Request, user: PageUser, form: Form) -> Response:
     user.require(Role.admin)
     ctx = request.app.state.ctx
-    raw: dict[str, list[str]] = request.state.form_lists
-    entered = DraftForm(
-        title=form.get("title", ""), text=form.get("text", ""), audience=raw.get("audience", []),
-        plan=form.get("plan", ""), count=form.get("count", "").strip(), at=form.get("at", "").strip(),
-        priority=form.get("priority", Priority.normal.value),
-    )  # fmt: skip
+    entered = DraftForm.entered(request, form)
     choices = audience_choices(ctx, user)
     draft, errors = entered.check(choices, ctx.clock())
     if draft is not None:
         try:
-            created = announcement_service(ctx).draft(draft, user.actor)
+            created = broadcasts_of(request).draft(draft, user.actor)
         except InvalidBroadcast as exc:
             errors = [exc.message_zh]
         else:
             flash(request, "公告草稿已保存,等审核员审核。")
             return redirect(f"/announcements/{created.id}")
-    return render(request, "announcement_form.html", 400, form=entered, choices=choices, plans=PlanKind, errors=errors)
+    return editor_page(request, entered, choices, errors=errors)
+
+
+def editable(request: Request, user: User, announcement_id: int) -> tuple[BroadcastService, AnnouncementView]:
+    user.require(Role.admin)
+    svc = broadcasts_of(request)
+    view = svc.announcement(announcement_id, user.actor)
+    if not svc.may_edit(view, user.actor):
+        raise Forbidden("这条公告您不能修改。")
+    return svc, view
+
+
+@router.get("/announcements/{announcement_id}/edit")
+def edit_announcement(request: Request, user: PageUser, announcement_id: int) -> Response:
+    ctx = request.app.state.ctx
+    _, view = editable(request, user, announcement_id)
+    return editor_page(request, DraftForm.of(view, ctx.clock()), audience_choices(ctx, user), editing=view)
+
+
+@router.post("/announcements/{announcement_id}/edit")
+def save_announcement(request: Request, user: PageUser, announcement_id: int, form: Form) -> Response:
+    """The changed text or plan goes back to review: an approver must approve it again."""
+    ctx = request.app.state.ctx
+    svc, view = editable(request, user, announcement_id)
+    entered = DraftForm.entered(request, form)
+    choices = audience_choices(ctx, user)
+    draft, errors = entered.check(choices, ctx.clock())
+    if draft is not None:
+        try:
+            svc.edit(
+                announcement_id, user.actor, text=draft.text, title=draft.title, audience=draft.audience,
+                plan=draft.plan, count=draft.count, at=draft.at, priority=draft.priority,
+            )  # fmt: skip
+        except (InvalidBroadcast, IllegalTransition) as exc:
+            errors = [exc.message_zh]
+        else:
+            was_approved = view.status is AnnouncementStatus.approved
+            flash(request, "已修改,等审核员重新审核后才会播出。" if was_approved else "已修改,等审核员审核。")
+            return redirect(f"/announcements/{announcement_id}")
+    return editor_page(request, entered, choices, errors=errors, editing=view)
 
 
 @router.get("/announcements/{announcement_id}")
 def announcement_detail(request: Request, user: PageUser, announcement_id: int) -> Response:
     if not (user.has(Role.admin) or user.has(Role.approver)):
         raise Forbidden("公告只有管理员和审核员能看。")
-    svc = announcement_service(request.app.state.ctx)
-    view = svc.get(announcement_id, user.actor)
+    svc = broadcasts_of(request)
+    view = svc.announcement(announcement_id, user.actor)
     return render(
         request, "announcement.html", a=view, may_approve=svc.may_approve(view, user.actor),
+        may_edit=svc.may_edit(view, user.actor),
         items=sorted(view.items, key=lambda i: (i.air_at, i.village_id, i.position)),
     )  # fmt: skip
 
 
 @router.post("/announcements/{announcement_id}/{action}")
 def announcement_action(request: Request, user: PageUser, announcement_id: int, action: str, form: Form) -> Response:
-    svc = announcement_service(request.app.state.ctx)
+    svc = broadcasts_of(request)
     reason = form.get("reason", "").strip()
     messages = {
         "approve": "已审核通过,会按计划生成语音并排进播出表。",
@@ -195,16 +249,17 @@ def playlist(request: Request, user: PageUser, village: str = "", day: str = "")
         raise Forbidden("这一页只有广播员和管理员能用。")
     ctx = request.app.state.ctx
     village_id = _pick_village(user, village[:48], list(ctx.config.villages))
-    when, problem = _parse_day(day[:10], today(ctx))
+    svc = broadcasts_of(request)
+    when, problem = _parse_day(day[:10], svc.today())
     if problem:
         flash(request, problem, "error")
-    items = schedule_service(ctx).day(when, village_id=village_id, actor=user.actor)
+    items = svc.day(when, user.actor, village_id)
     return render(
         request, "playlist.html", village=village_id, day=when, items=items,
-        playlists=playlists_for(ctx.config, when, village_id),
+        playlists=playlists_for(svc, when, village_id),
         villages=sorted(user.villages, key=list(ctx.config.villages).index),
         prev_day=when - timedelta(days=1), next_day=when + timedelta(days=1),
-        may_mark=user.can(Role.operator, village_id) or user.can(Role.admin, village_id),
+        may_mark=svc.may_operate(user.actor, village_id),
     )  # fmt: skip
 
 
@@ -213,10 +268,8 @@ def aired(request: Request, user: PageUser, item_id: int, form: Form) -> Respons
     back = form.get("back", "/playlist")
     back = back if back.startswith("/playlist") else "/playlist"
     try:
-        mark_aired(request.app.state.ctx, item_id, user)
-    except NotAirable as exc:
-        if exc.status != 409:
-            raise Forbidden(exc.message_zh) from None
+        broadcasts_of(request).mark_aired(item_id, user.actor)
+    except IllegalTransition as exc:  # not found / not allowed: the error page (404 / 403)
         flash(request, exc.message_zh, "error")
     else:
         flash(request, "已登记播出。")
@@ -228,17 +281,13 @@ def calendar(request: Request, user: PageUser, village: str = "", start: str = "
     user.require(Role.admin)
     ctx = request.app.state.ctx
     village_id = _pick_village(user, village[:48], list(ctx.config.villages))
-    first, problem = _parse_day(start[:10], today(ctx))
+    svc = broadcasts_of(request)
+    first, problem = _parse_day(start[:10], svc.today())
     if problem:
         flash(request, problem, "error")
-    sched = schedule_service(ctx)
-    days = [first + timedelta(days=n) for n in range(CALENDAR_DAYS)]
-    grid = [(d, sched.day(d, village_id=village_id, actor=user.actor)) for d in days]
+    week = svc.week(village_id, first, user.actor, CALENDAR_DAYS)
     return render(
-        request, "calendar.html", village=village_id, grid=grid, slots=ctx.config.villages[village_id].slots,
+        request, "calendar.html", village=village_id, week=week, slots=ctx.config.villages[village_id].slots,
         villages=sorted(user.villages, key=list(ctx.config.villages).index),
         prev_start=first - timedelta(days=CALENDAR_DAYS), next_start=first + timedelta(days=CALENDAR_DAYS),
     )  # fmt: skip
-
-
-__all__ = ["BroadcastError", "router"]

@@ -17,7 +17,7 @@ from orders.queries import Figures, OrderFilter, OrderQueries
 from orders.service import OrderService
 from orders.views import OrderView
 from web.auth import Form, PageUser, User
-from web.broadcast_port import broadcast_summary
+from web.doors import broadcasts_of
 from web.render import flash, redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -38,7 +38,7 @@ def dashboard(request: Request, user: PageUser) -> Response:
     config = request.app.state.ctx.config
     return render(
         request, "dashboard.html", today=today, month=month, overdue=overdue[:20],
-        overdue_count=len(overdue), broadcasts=broadcast_summary(request.app.state.ctx, user),
+        overdue_count=len(overdue), broadcasts=broadcasts_of(request).summary(user.actor),
         charts={
             "today_status": status_rows(today), "month_status": status_rows(month),
             "today_service": service_rows(config, today), "month_service": service_rows(config, month),

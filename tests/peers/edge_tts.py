@@ -1,29 +1,17 @@
-"""Test helpers for broadcasts: app context on a tmp dir, a fake edge-tts server."""
+"""A local server speaking edge-tts's websocket protocol, for tests and benchmarks.
+
+edge-tts's real client (`edge_tts.Communicate`) talks to it when `broadcasts.edge_url`
+points here: speech.config + ssml in; turn.start, binary audio frames (2-byte header
+length, headers, MP3), audio.metadata, turn.end out. Failure modes on demand.
+"""
 
 from __future__ import annotations
 
 import email.utils
-from pathlib import Path
 
 import lameenc
 import numpy as np
 from aiohttp import WSMsgType, web
-
-from core.app import AppContext
-from core.clock import ManualClock
-from core.config import AppConfig
-from core.db import Database
-
-
-def make_ctx(config: AppConfig, db: Database, tmp_path: Path, clock=None, **broadcasts) -> AppContext:  # type: ignore[no-untyped-def]
-    settings = {
-        "audio_dir": str(tmp_path / "audio_out"),
-        "edge_backoff_seconds": 0.01,
-        "edge_timeout_seconds": 5,
-        **broadcasts,
-    }
-    cfg = config.model_copy(update={"broadcasts": config.broadcasts.model_copy(update=settings)})
-    return AppContext(config=cfg, db=db, clock=clock or ManualClock())
 
 
 def tone_mp3(seconds: float) -> bytes:
@@ -39,9 +27,8 @@ def tone_mp3(seconds: float) -> bytes:
 
 
 class FakeEdgeServer:
-    """Speaks edge-tts's websocket protocol: speech.config + ssml in; turn.start, binary
-    audio frames (2-byte header length, headers, MP3), audio.metadata, turn.end out.
-    `failures` is a queue of modes for the next connections: 403, 503, 429, "no_audio"."""
+    """The edge "read aloud" service on 127.0.0.1. `failures` is a queue of modes for the
+    next connections: an HTTP status (403, 503, 429…) or "no_audio" (a turn without audio)."""
 
     def __init__(self) -> None:
         self.failures: list[object] = []
