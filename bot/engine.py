@@ -20,6 +20,7 @@ from bot.messages import Inbound, InboundKind, Outcome
 from bot.nlu import Entities, Nlu, NluResult
 from bot.state import Conversation, ConversationStore
 from bot.turn import Turn
+from bot.voice import setting as voice_setting
 from core.app import AppContext
 from orders.errors import OrderError
 from orders.service import OrderService
@@ -137,7 +138,8 @@ class DialogueEngine:
         elif kind is InboundKind.text:
             self._text(turn, turn.inbound.text.strip())
         else:
-            turn.say(texts.UNSUPPORTED, () if self._resume(turn) else turn.menu_rows())
+            said = texts.VOICE_NOT_HEARD if kind is InboundKind.voice else texts.UNSUPPORTED
+            turn.say(said, () if self._resume(turn) else turn.menu_rows())
 
     def _text(self, turn: Turn, text: str) -> None:
         conv = turn.conv
@@ -237,6 +239,8 @@ class DialogueEngine:
             "announce": lambda: admin.announce(turn, rest),
             "orders": lambda: admin.list_orders(turn),
             "stats": lambda: admin.show_stats(turn),
+            "voice": lambda: voice_setting.toggle(turn),
+            "id": lambda: turn.say(texts.YOUR_ID.format(key=turn.who.user_key)),
         }
         commands.get(name, lambda: turn.say(texts.NOT_UNDERSTOOD, turn.menu_rows()))()
 

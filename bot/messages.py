@@ -10,7 +10,8 @@ from enum import StrEnum
 class InboundKind(StrEnum):
     text = "text"  # a typed message (commands included)
     button = "button"  # a pressed button: `data` holds the signed callback data
-    unsupported = "unsupported"  # sticker, photo, voice, location…
+    voice = "voice"  # a voice message nobody could turn into words (no ASR server, nothing heard)
+    unsupported = "unsupported"  # sticker, photo, location…
 
 
 @dataclass(frozen=True)

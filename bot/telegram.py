@@ -28,11 +28,12 @@ from telegram.constants import ChatType, MessageLimit
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
 
+from bot import outbox
+from bot.channels import Channels
 from bot.engine import DialogueEngine
 from bot.messages import Inbound, InboundKind, Notice, Outcome, Reply
 from bot.nlu import Nlu
 from bot.notify import Notifier
-from bot.state import PROCESSED_TTL
 from bot.transport import AiohttpRequest
 from core.app import AppContext
 from core.config import AppConfig, Role
@@ -126,10 +127,15 @@ class TelegramFrontend:
         # only queues inside the HTTP pools, whose bookkeeping grows with the queue.
         concurrency: int = 8,
         transport: Literal["aiohttp", "httpx"] = "aiohttp",  # httpx: PTB's default, for comparison
+        engine: DialogueEngine | None = None,  # shared with the other channels in `xiangyin run`
+        channels: Channels | None = None,
     ) -> None:
         self.ctx = ctx
-        self.engine = DialogueEngine(ctx, nlu)
+        self.engine = engine or DialogueEngine(ctx, nlu)
+        self._owns_engine = engine is None
         self.notifier = Notifier(ctx.db, ctx.config, self.engine.signer)
+        self.channels = channels or Channels()
+        self.channels.register("tg", self.send_notice)
         self.outbox_interval = outbox_interval
         self.reminder_interval = reminder_interval
         self.poll_timeout = poll_timeout
@@ -213,7 +219,8 @@ class TelegramFrontend:
         if app.running:
             await app.stop()
         await app.shutdown()
-        self.engine.close()
+        if self._owns_engine:
+            self.engine.close()
         log.info("telegram bot stopped")
 
     async def _set_commands(self) -> None:
@@ -270,7 +277,7 @@ class TelegramFrontend:
             if chat is not None:
                 await bot.send_message(chat.id, _fit(reply.text), reply_markup=markup(reply))
         for notice in outcome.notices:
-            await self.send_notice(notice)
+            await self.channels.send(notice)
 
     async def send_notice(self, notice: Notice) -> bool:
         """False only on a temporary failure (worth retrying); permanent ones are logged."""
@@ -295,25 +302,10 @@ class TelegramFrontend:
     # ------------------------------------------------------------ background jobs
     async def flush_outbox(self) -> int:
         """Send the messages of every new order event; the cursor moves after each event."""
-        sent = 0
-        while True:
-            batch = await self.engine.run_db(self.notifier.pending, self.ctx.clock())
-            if not batch:
-                return sent
-            for item in batch:
-                for notice in item.notices:
-                    if not await self.send_notice(notice):
-                        return sent  # Telegram unreachable: resume from this event later
-                    sent += 1
-                await self.engine.run_db(self.notifier.advance, item.event_id)
+        return await outbox.flush(self.notifier, self.engine.run_db, self.ctx.clock, self.send_notice, "tg")
 
     async def remind(self) -> None:
-        """Reminders before the agreed time, and forgetting old processed-update keys."""
-        now = self.ctx.clock()
-        for order_id, notice in await self.engine.run_db(self.notifier.due_reminders, now):
-            if await self.send_notice(notice):
-                await self.engine.run_db(self.notifier.mark_reminded, order_id, now)
-        await self.engine.run_db(self.engine.store.prune, now - PROCESSED_TTL)
+        await outbox.remind(self.notifier, self.engine, self.ctx.clock, self.channels)
 
 
 __all__ = ["NO_TOKEN_MESSAGE", "TelegramFrontend", "to_inbound", "token_configured"]

@@ -2,7 +2,8 @@
 
 The web console, the broadcast scheduler and the orders' deadline sweep come up first so
 staff can work at once; the Rasa sidecar trains/starts in the background (the bot answers
-with menu buttons meanwhile); the Telegram bot starts only when a token is configured.
+with menu buttons meanwhile); the Telegram bot starts only when a token is configured, the WeChat official account only
+when its credentials are.
 """
 
 from __future__ import annotations
@@ -11,7 +12,10 @@ import asyncio
 import logging
 import signal
 
+from bot.channels import Channels
+from bot.engine import DialogueEngine
 from bot.telegram import NO_TOKEN_MESSAGE, TelegramFrontend, token_configured
+from bot.wechat.frontend import NO_CREDENTIALS_MESSAGE, WeChatFrontend, credentials_configured
 from broadcasts.runtime import BroadcastRuntime
 from cli.common import console, context
 from core.app import AppContext, RuntimeService
@@ -55,18 +59,31 @@ async def serve_all(ctx: AppContext, stop: asyncio.Event) -> None:
     nlu = NluClient(sidecar.url, config, timeout=config.nlu.timeout_seconds, threshold=config.nlu.confidence_threshold)
     web = WebService(ctx)
     parts: list[RuntimeService] = [web, BroadcastRuntime(ctx), DeadlineSweeper(ctx), SidecarInBackground(sidecar)]
-    if token_configured(config):
-        parts.append(TelegramFrontend(ctx, nlu))
+    # One dialogue engine for every channel (one database thread on SQLite), and one
+    # registry so a turn on one channel can notify people on the other.
+    engine = DialogueEngine(ctx, nlu)
+    channels = Channels()
+    telegram = token_configured(config)
+    if telegram:
+        parts.append(TelegramFrontend(ctx, nlu, engine=engine, channels=channels))
     else:
         console.print(f"[yellow]{NO_TOKEN_MESSAGE}[/yellow]")
+    wechat: WeChatFrontend | None = None
+    if credentials_configured(config):
+        # Reminders run in one front end only: Telegram's when it runs.
+        wechat = WeChatFrontend(ctx, nlu, engine=engine, channels=channels, reminder_interval=None if telegram else 60)
+        parts.append(wechat)
+    else:
+        console.print(f"[yellow]{NO_CREDENTIALS_MESSAGE}[/yellow]")
     started: list[RuntimeService] = []
     try:
         for part in parts:
             await part.start()
             started.append(part)
             log.info("started %s", part.name)
+        callback = f"  公众号回调 WeChat callback: {wechat.url}\n" if wechat is not None else ""
         console.print(
-            f"\n乡音已启动 (Xiangyin is running).\n  网页后台 web console: {web.url}\n"
+            f"\n乡音已启动 (Xiangyin is running).\n  网页后台 web console: {web.url}\n{callback}"
             f"  数据库 database: {ctx.db.engine.url.render_as_string(hide_password=True)}\n"
             f"  音频 audio: {config.broadcasts.audio_dir}/\n  按 Ctrl-C 停止 (Ctrl-C to stop).",
             highlight=False,
@@ -79,6 +96,7 @@ async def serve_all(ctx: AppContext, stop: asyncio.Event) -> None:
             except Exception:
                 log.exception("stopping %s failed", part.name)
         await nlu.aclose()
+        engine.close()
         ctx.db.dispose()
 
 

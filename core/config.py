@@ -107,10 +107,14 @@ class Menu(Strict):
 
 
 # ---------------------------------------------------------------- people
+OpenId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{6,64}$")]  # a WeChat user of the official account
+
+
 class Member(Strict):
     id: Identifier
     name: str = Field(min_length=1)
     telegram_id: int | None = None
+    wechat_openid: OpenId | None = None
     phone: str | None = Field(default=None, pattern=r"^1\d{10}$")
 
 
@@ -130,6 +134,7 @@ class Staff(Strict):
     # Areas this person manages: village, institute or centre ids (a centre covers all).
     areas: list[Identifier] = Field(min_length=1)
     telegram_id: int | None = None
+    wechat_openid: OpenId | None = None
     # Web console login; the password hash comes from the CLI or XIANGYIN_STAFF_<ID>_PASSWORD.
     username: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_.-]{2,31}$")
 
@@ -164,6 +169,41 @@ class TelegramSettings(Strict):
     # Flood control for sends (Telegram allows about 30 a second); 0 disables it, e.g. for a
     # local Bot API server in benchmarks.
     max_messages_per_second: float = Field(default=30, ge=0, le=1000)
+
+
+class WeChatSettings(Strict):
+    """The official account (公众号): its developer credentials come from the environment."""
+
+    app_id: str | None = None  # XIANGYIN_WECHAT_APP_ID
+    app_secret: str | None = None  # XIANGYIN_WECHAT_APP_SECRET
+    token: str | None = None  # XIANGYIN_WECHAT_TOKEN: the 令牌 entered with the callback URL
+    encoding_aes_key: str | None = Field(default=None, pattern=r"^[A-Za-z0-9]{43}$")  # XIANGYIN_WECHAT_AES_KEY
+    # plain: 明文模式; compatible: 兼容模式 (both); safe: 安全模式 (encrypted only).
+    message_mode: Literal["plain", "compatible", "safe"] = "compatible"
+    api_base_url: str = "https://api.weixin.qq.com/cgi-bin/"  # XIANGYIN_WECHAT_BASE_URL
+    listen: str = "127.0.0.1"  # behind the station's HTTPS reverse proxy
+    port: int = Field(default=8090, ge=1, le=65535)
+    path: str = Field(default="/wechat", pattern=r"^/[A-Za-z0-9/_-]*$")
+    # WeChat drops the connection after 5 s and retries: a reply not ready by then goes out
+    # through the customer-service API (客服消息) instead.
+    reply_budget_seconds: float = Field(default=4.0, gt=0, le=4.8)
+    create_menu: bool = True
+
+    @model_validator(mode="after")
+    def _safe_needs_key(self) -> WeChatSettings:
+        if self.message_mode == "safe" and not self.encoding_aes_key:
+            raise ValueError("message_mode safe needs encoding_aes_key (XIANGYIN_WECHAT_AES_KEY)")
+        return self
+
+
+class VoiceSettings(Strict):
+    """Voice messages in (speech recognition) and out (语音回复, voiced by the broadcast TTS)."""
+
+    asr_url: str | None = Field(default=None, pattern=r"^wss?://")  # XIANGYIN_ASR_URL, a FunASR runtime server
+    asr_timeout_seconds: float = Field(default=8.0, gt=0, le=60)
+    max_seconds: int = Field(default=60, ge=1, le=300)  # longer recordings are cut here
+    reply_max_chars: int = Field(default=150, ge=10, le=1000)  # a voice reply is short
+    ffmpeg: str = "ffmpeg"
 
 
 class BroadcastSettings(Strict):
@@ -217,6 +257,8 @@ class AppConfig(Strict):
     database: DatabaseSettings = DatabaseSettings()
     nlu: NluSettings = NluSettings()
     telegram: TelegramSettings = TelegramSettings()
+    wechat: WeChatSettings = WeChatSettings()
+    voice: VoiceSettings = VoiceSettings()
     broadcasts: BroadcastSettings = BroadcastSettings()
     web: WebSettings = WebSettings()
 
@@ -339,6 +381,13 @@ ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "XIANGYIN_DATABASE_URL": ("database", "url"),
     "XIANGYIN_TELEGRAM_TOKEN": ("telegram", "token"),
     "XIANGYIN_TELEGRAM_BASE_URL": ("telegram", "base_url"),
+    "XIANGYIN_WECHAT_APP_ID": ("wechat", "app_id"),
+    "XIANGYIN_WECHAT_APP_SECRET": ("wechat", "app_secret"),
+    "XIANGYIN_WECHAT_TOKEN": ("wechat", "token"),
+    "XIANGYIN_WECHAT_AES_KEY": ("wechat", "encoding_aes_key"),
+    "XIANGYIN_WECHAT_BASE_URL": ("wechat", "api_base_url"),
+    "XIANGYIN_WECHAT_PORT": ("wechat", "port"),
+    "XIANGYIN_ASR_URL": ("voice", "asr_url"),
     "RASA_URL": ("nlu", "url"),
     "XIANGYIN_WEB_SECRET": ("web", "secret_key"),
     "XIANGYIN_AUDIO_DIR": ("broadcasts", "audio_dir"),

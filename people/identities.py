@@ -3,7 +3,7 @@ member in config.yml) or staff.
 
 A user key names one account on one channel: `tg:123` (Telegram), `wx:<openid>` (WeChat),
 `cli:name` (the terminal).  Nothing here assumes a channel beyond the ids config.yml lists for
-a person (`telegram_id`); a new channel adds its id to `chat_keys` and its hint to `HINTS`.
+a person (`telegram_id`, `wechat_openid`); a new channel adds its id to `chat_keys` and its hint to `HINTS`.
 """
 
 from __future__ import annotations
@@ -33,7 +33,8 @@ def account(key: str, channel: Channel) -> str | None:
 
 def chat_keys(person: Member | Staff) -> list[str]:
     """Where a volunteer or staff member can be reached: one user key per channel they use."""
-    return [user_key(Channel.telegram, person.telegram_id)] if person.telegram_id is not None else []
+    keys = [user_key(Channel.telegram, person.telegram_id)] if person.telegram_id is not None else []
+    return keys + ([user_key(Channel.wechat, person.wechat_openid)] if person.wechat_openid else [])
 
 
 # How staff reach a resident from their own chat app, per channel.

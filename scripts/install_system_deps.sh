@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Xiangyin needs (PostgreSQL for tests/production, espeak-ng for
-# offline speech, Chromium for browser tests…). Only missing packages are installed.
+# offline speech, Chromium for browser tests, ffmpeg for voice messages, sox + the AMR codec
+# for the fake WeChat's voice recordings…). Only missing packages are installed.
 set -euo pipefail
 PACKAGES=(
   postgresql
@@ -9,6 +10,9 @@ PACKAGES=(
   libsndfile1
   chromium
   fonts-noto-cjk
+  ffmpeg
+  sox
+  libopencore-amrnb0
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

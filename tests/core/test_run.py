@@ -85,6 +85,7 @@ def test_run_serves_console_sweeps_deadlines_and_stops_on_ctrl_c(tmp_path: Path)
             proc.kill()
     assert proc.returncode == 0, out
     assert "no token configured" in out and f"127.0.0.1:{port}" in out
+    assert "WeChat official account not started" in out
     assert "Traceback" not in out
 
 

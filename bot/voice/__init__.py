@@ -1,0 +1,1 @@
+"""Voice messages: speech in (ASR, audio conversion) and voice replies (语音回复) out."""
