@@ -107,3 +107,15 @@ def test_hand_off_records_whom_it_told(people: People, db: Database) -> None:
         row = s.scalars(select(StaffHandoff)).one()
         assert row.id == handoff.id and row.status == "open" and row.village_id == "dongshan"
         assert row.notified == "dongshan_staffer,qingshi_head,county_admin" and len(row.message or "") == 500
+
+
+def test_a_volunteer_on_wechat_is_known_by_the_openid(sqlite_db: Database, config: AppConfig) -> None:
+    member = config.teams[0].members[0].model_copy(update={"wechat_openid": "oZhangShiFuOnWeChat0000001"})
+    team = config.teams[0].model_copy(update={"members": [member, *config.teams[0].members[1:]]})
+    both = AppConfig.model_validate(
+        {**config.model_dump(), "teams": [team.model_dump(), *config.model_dump()["teams"][1:]]}
+    )
+    people = People(sqlite_db, both)
+    for key in (f"tg:{member.telegram_id}", "wx:oZhangShiFuOnWeChat0000001"):
+        assert people.identify(key).member_ids == {member.id}
+    assert "wx:oZhangShiFuOnWeChat0000001" in people.team_chat_keys(team.id)
