@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import logging
 
-from bot import queries, texts
+from bot import texts
 from bot.announce import AnnounceUnavailable, draft_announcement
 from bot.turn import Turn, rows_of
 from core.actors import Actor
-from core.config import Role, Team, Tier
-from orders.errors import OrderError
-from orders.views import OrderView
+from core.config import Role, Team
+from orders import Figures, OrderError, OrderView, eligible_teams
 
 log = logging.getLogger(__name__)
 
@@ -55,17 +54,17 @@ def list_orders(turn: Turn) -> None:
         return
     staff = turn.who.staff
     assert staff is not None
-    orders = queries.open_orders(turn.ctx.db, turn.config.staff_villages(staff), turn.now, MAX_LISTED)
-    if not orders:
+    work = turn.orders.worklist(Actor.staff(staff.id), MAX_LISTED)
+    if not work:
         turn.say("您管的村现在没有未完成的单子。")
         return
     lines = ["未完成的单子(要处理的在前):"]
-    for order in orders:
-        mark = "❗" if queries.needs_hand(order, turn.now) else ""
-        village = texts.village_name(turn.config, order.village_id)
-        lines.append(f"{mark}{texts.order_line(turn.config, order, turn.now)} {village}")
+    for item in work:
+        mark = "❗" if item.needs_hand else ""
+        village = texts.village_name(turn.config, item.order.village_id)
+        lines.append(f"{mark}{texts.order_line(turn.config, item.order, turn.now)} {village}")
     turn.say("\n".join(lines))
-    for order in [o for o in orders if queries.needs_hand(o, turn.now)][:MAX_WITH_BUTTONS]:
+    for order in [item.order for item in work if item.needs_hand][:MAX_WITH_BUTTONS]:
         buttons = [turn.button(f"改派给{t.name}", "ra", order.id, t.id) for t in candidate_teams(turn, order)]
         why = "没人接,已超时" if order.accept_deadline and order.accept_deadline <= turn.now else "需要安排"
         text = f"{texts.order_card(turn.config, order, turn.now)}\n情况:{why}"
@@ -73,15 +72,8 @@ def list_orders(turn: Turn) -> None:
 
 
 def candidate_teams(turn: Turn, order: OrderView) -> list[Team]:
-    return [
-        t
-        for tier in Tier
-        for t in turn.config.teams
-        if t.tier is tier
-        and t.id != order.team_id
-        and order.service_id in t.services
-        and turn.config.area_of(order.village_id, tier) == t.area
-    ]
+    """Teams the order could go to instead of its own."""
+    return [t for t in eligible_teams(turn.config, order.service_id, order.village_id) if t.id != order.team_id]
 
 
 def reassign(turn: Turn, order_id: int, team_id: str) -> None:
@@ -102,14 +94,12 @@ def show_stats(turn: Turn) -> None:
         return
     staff = turn.who.staff
     assert staff is not None
-    villages = turn.config.staff_villages(staff)
-    parts = []
-    for label, since in (("今天", queries.day_start(turn.now)), ("本月", queries.month_start(turn.now))):
-        st = queries.stats(turn.ctx.db, villages, since)
-        average = f"{st.average_rating:.1f} 星" if st.average_rating is not None else "还没有"
-        parts.append(
-            f"{label}:点单 {st.placed} 个,完成 {st.done} 个,服务 {st.people_served} 人,"
-            f"评价 {st.rated} 个(平均 {average})"
-        )
-    parts.append(f"现在还有 {st.open_now} 个单子没办完。")
-    turn.say("\n".join(parts))
+    stats = turn.orders.stats(Actor.staff(staff.id))
+    lines = [stats_line("今天", stats.today), stats_line("本月", stats.month)]
+    lines.append(f"现在还有 {stats.open_now} 个单子没办完,其中 {stats.needs_hand} 个要处理。")
+    turn.say("\n".join(lines))
+
+
+def stats_line(label: str, f: Figures) -> str:
+    average = f"{f.average_rating:.1f} 星" if f.average_rating is not None else "还没有"
+    return f"{label}:点单 {f.placed} 个,完成 {f.done} 个,服务 {f.people_served} 人,评价 {f.rated} 个(平均 {average})"

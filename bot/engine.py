@@ -22,8 +22,7 @@ from bot.state import Conversation, ConversationStore
 from bot.turn import Turn
 from bot.voice import setting as voice_setting
 from core.app import AppContext
-from orders.errors import OrderError
-from orders.service import OrderService
+from orders import OrderError, Orders
 from people.service import People
 
 log = logging.getLogger(__name__)
@@ -44,7 +43,7 @@ class DialogueEngine:
     def __init__(self, ctx: AppContext, nlu: Nlu, signer: CallbackSigner | None = None) -> None:
         self.ctx = ctx
         self.nlu = nlu
-        self.orders = OrderService(ctx.db, ctx.config, ctx.clock)
+        self.orders = Orders(ctx.db, ctx.config, ctx.clock)
         self.people = People(ctx.db, ctx.config, ctx.clock)
         self.signer = signer or CallbackSigner.from_db(ctx.db)
         self.store = ConversationStore(ctx.db)

@@ -1,4 +1,4 @@
-"""The outbox: order history (order_events) → messages to residents, volunteers and staff.
+"""The outbox: order history (orders' `changes_after`) → messages to residents, volunteers and staff.
 
 A persistent cursor (bot_meta "outbox:telegram") records the last event whose messages were
 sent; it is advanced event by event after sending, so a crash resends at most one event's
@@ -7,7 +7,6 @@ messages and never loses one.  Reminders before the agreed time are recorded per
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -20,8 +19,7 @@ from bot.models import BotMeta, SentReminder
 from bot.timeslots import describe
 from core.config import AppConfig, Team
 from core.db import Database
-from orders.models import Order, OrderEvent, OrderStatus
-from orders.views import OrderView
+from orders import OrderChange, Orders, OrderStatus, OrderView
 from people.identities import chat_keys
 from people.service import People
 
@@ -35,13 +33,6 @@ class EventNotices:
     notices: list[Notice]
 
 
-# PostgreSQL hands out event ids before commit, so an event can become visible after one with
-# a higher id that committed first; a cursor that moved past it would skip it for good.  So
-# there the outbox only takes events older than this (a transition's transaction lasts
-# milliseconds).  SQLite commits one writer at a time, in id order: no wait there.
-SETTLE = timedelta(seconds=3)
-
-
 class Notifier:
     def __init__(self, db: Database, config: AppConfig, signer: CallbackSigner, cursor: str = "outbox:telegram"):
         self.db = db
@@ -49,7 +40,7 @@ class Notifier:
         self.signer = signer
         self.people = People(db, config)
         self.cursor_key = cursor
-        self.settle = timedelta() if db.is_sqlite else SETTLE
+        self.orders = Orders(db, config)
 
     # ------------------------------------------------------------ cursor
     def cursor(self) -> int:
@@ -66,24 +57,19 @@ class Notifier:
                 row.value = str(event_id)
 
     # ------------------------------------------------------------ events → notices
-    def pending(self, now: datetime, limit: int = 100) -> list[EventNotices]:
-        after = self.cursor()
-        with self.db.session() as s:
-            rows = s.execute(
-                select(OrderEvent, Order)
-                .join(Order, Order.id == OrderEvent.order_id)
-                .where(OrderEvent.id > after)
-                .order_by(OrderEvent.id)
-                .limit(limit)
-            ).all()
-            # Stop at the first event still settling: the cursor must never pass a gap.
-            settled = itertools.takewhile(lambda row: row[0].at <= now - self.settle, rows)
-            items = [(e.id, e.actor, e.from_status, e.to_status, OrderView.of(o)) for e, o in settled]
-        return [EventNotices(i, self._notices(actor, f, t, o, now)) for i, actor, f, t, o in items]
+    @property
+    def settle(self) -> timedelta:
+        """How old an event must be before it is sent (see `orders.queries.OUTBOX_SETTLE`)."""
+        return self.orders.outbox_settle
 
-    def _notices(self, actor: str, before: str | None, after: str, order: OrderView, now: datetime) -> list[Notice]:
-        """What each person must hear about one transition.  `order` is the order as it is
-        now, so a notice about an old event never offers a button that no longer applies."""
+    def pending(self, now: datetime, limit: int = 100) -> list[EventNotices]:
+        changes = self.orders.changes_after(self.cursor(), now, limit)
+        return [EventNotices(change.event_id, self._notices(change, now)) for change in changes]
+
+    def _notices(self, change: OrderChange, now: datetime) -> list[Notice]:
+        """What each person must hear about one transition.  `change.order` is the order as it
+        is now, so a notice about an old event never offers a button that no longer applies."""
+        actor, before, after, order = change.actor, change.from_status, change.to_status, change.order
         out: list[Notice] = []
         head = f"单子 {order.display_number}({texts.service_name(self.config, order.service_id)})"
         mine = f"您的{head}"
@@ -138,17 +124,11 @@ class Notifier:
     # ------------------------------------------------------------ reminders
     def due_reminders(self, now: datetime) -> list[tuple[int, Notice]]:
         """Accepted orders starting within the hour whose volunteer was not reminded yet."""
+        soon = self.orders.starting_soon(now, REMIND_BEFORE)
         with self.db.session() as s:
-            reminded = select(SentReminder.order_id)
-            rows = s.scalars(
-                select(Order).where(
-                    Order.status == S.accepted,
-                    Order.window_start <= now + REMIND_BEFORE,
-                    Order.window_end > now,
-                    Order.id.not_in(reminded),
-                )
-            ).all()
-            orders = [OrderView.of(o) for o in rows]
+            ids = [o.id for o in soon]
+            reminded = set(s.scalars(select(SentReminder.order_id).where(SentReminder.order_id.in_(ids))))
+        orders = [o for o in soon if o.id not in reminded]
         out = []
         for order in orders:
             for key in self.people.team_chat_keys(order.team_id, only=order.volunteer_id):

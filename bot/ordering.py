@@ -14,8 +14,7 @@ from bot.nlu import Entities
 from bot.state import Draft
 from bot.timeslots import choices, describe, slot
 from bot.turn import Turn, rows_of
-from orders.errors import InvalidOrder
-from orders.service import OrderRequest
+from orders import InvalidOrder, OrderRequest
 
 STEPS = ("service", "village", "time", "count", "phone")
 COUNT_CHOICES = (1, 2, 3, 5, 10)

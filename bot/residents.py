@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from bot import queries, texts
+from bot import texts
 from bot.nlu import Entities
 from bot.turn import Turn, rows_of
-from orders.errors import OrderError
-from orders.models import OrderStatus
-from orders.views import OrderView
+from orders import OPEN_STATUSES, OrderError, OrderFilter, OrderStatus, OrderView
 from people.identities import chat_keys, contact_hint
 
 MAX_SIGNUP_TEXT = 500
@@ -20,19 +18,19 @@ def show_orders(turn: Turn, e: Entities | None = None) -> None:
         if order is not None:
             _show_one(turn, order)
         return
-    orders = queries.resident_orders(turn.ctx.db, turn.who.user_key)
+    orders = turn.orders.list(turn.who.resident, OrderFilter(limit=5))
     if not orders:
         turn.say("您还没有点过单。想请人帮忙,直接跟我说就行。", turn.menu_rows())
         return
     lines = ["您最近的单子:", *(texts.order_line(turn.config, o, turn.now) for o in orders)]
-    cancellable = [o for o in orders if o.status in queries.CANCELLABLE]
+    cancellable = [o for o in orders if o.status in OPEN_STATUSES]
     buttons = [turn.button(f"撤销 {o.display_number}", "c", o.id) for o in cancellable]
     turn.say("\n".join(lines), rows_of(buttons, 2))
 
 
 def _show_one(turn: Turn, order: OrderView) -> None:
     text = texts.order_card(turn.config, order, turn.now) + f"\n状态:{texts.status_text(turn.config, order)}"
-    rows = ((turn.button("撤销这个单", "c", order.id),),) if order.status in queries.CANCELLABLE else ()
+    rows = ((turn.button("撤销这个单", "c", order.id),),) if order.status in OPEN_STATUSES else ()
     turn.say(text, rows)
 
 
@@ -52,7 +50,7 @@ def cancel_text(turn: Turn, e: Entities) -> None:
         if order is not None:
             ask_cancel(turn, order.id)
         return
-    orders = queries.resident_orders_in(turn.ctx.db, turn.who.user_key, queries.CANCELLABLE)
+    orders = turn.orders.list(turn.who.resident, OrderFilter(open_only=True, limit=10))
     if e.service:
         orders = [o for o in orders if o.service_id == e.service] or orders
     if not orders:
@@ -71,7 +69,7 @@ def ask_cancel(turn: Turn, order_id: int) -> None:
     order = _own(turn, order_id)
     if order is None:
         return
-    if order.status not in queries.CANCELLABLE:
+    if order.status not in OPEN_STATUSES:
         turn.say(f"单子 {order.display_number} 现在是“{order.status.label}”,不能撤销了。")
         return
     when = texts.order_title(turn.config, order, turn.now)
@@ -95,7 +93,7 @@ def star_rows(turn: Turn, order_id: int) -> tuple:
 
 
 def rate_text(turn: Turn, e: Entities, text: str) -> None:
-    done = queries.resident_orders_in(turn.ctx.db, turn.who.user_key, (OrderStatus.done,))
+    done = turn.orders.list(turn.who.resident, OrderFilter(status=OrderStatus.done, limit=10))
     if e.order_id:
         done = [o for o in done if o.number == e.order_id]
     done = [o for o in done if o.volunteer_id not in turn.who.member_ids]

@@ -6,8 +6,7 @@ from datetime import datetime
 
 from bot.timeslots import describe
 from core.config import AppConfig
-from orders.models import OrderStatus
-from orders.views import OrderView
+from orders import OrderStatus, OrderView
 
 GREETING = "您好!我是乡音小助手。想请人上门帮忙,直接跟我说就行,比如“明天上午来给俺娘理个发”。也可以按下面的按钮。"
 THANKS = "不客气!有事随时找我。"
@@ -48,10 +47,8 @@ def village_name(config: AppConfig, village_id: str | None) -> str:
 
 
 def member_name(config: AppConfig, member_id: str | None) -> str:
-    for _, member in config.members():
-        if member.id == member_id:
-            return member.name
-    return "志愿者"
+    member = config.members_by_id.get(member_id or "")
+    return member.name if member else "志愿者"
 
 
 def team_name(config: AppConfig, team_id: str | None) -> str:

@@ -11,7 +11,7 @@ from bot.nlu import DOWN_REASONS, NluResult
 from bot.state import Conversation
 from core.app import AppContext
 from core.config import AppConfig
-from orders.service import OrderService
+from orders import Orders
 from people.identities import Identity
 from people.service import People
 
@@ -21,7 +21,7 @@ Rows = tuple[tuple[Button, ...], ...]
 @dataclass
 class Turn:
     ctx: AppContext
-    orders: OrderService
+    orders: Orders
     people: People
     signer: CallbackSigner
     conv: Conversation

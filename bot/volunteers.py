@@ -2,24 +2,42 @@
 
 from __future__ import annotations
 
-from bot import queries, texts
+from bot import texts
 from bot.turn import Turn, rows_of
 from core.actors import Actor
-from orders.errors import AlreadyTaken, OrderError
-from orders.models import OrderStatus
+from orders import AlreadyTaken, NotFound, OrderError, OrderStatus, OrderView
 
 SERVED_CHOICES = (1, 2, 3, 5, 10, 20)
 
 
+def _as_member(turn: Turn, order_id: int) -> tuple[OrderView, Actor] | None:
+    """The order as one of the user's team memberships sees it, or None if it is not their team's."""
+    for _, member in turn.who.memberships:
+        volunteer = Actor.volunteer(member.id)
+        try:
+            return turn.orders.get(order_id, volunteer), volunteer
+        except NotFound:
+            continue
+    return None
+
+
+def _taken_by_me(turn: Turn, order_id: int) -> tuple[OrderView, Actor] | None:
+    found = _as_member(turn, order_id)
+    if found is None or found[0].volunteer_id != found[1].id:
+        turn.say("只有接这个单的志愿者才能登记完成。")
+        return None
+    return found
+
+
 def accept(turn: Turn, order_id: int) -> None:
-    order = queries.order_by_id(turn.ctx.db, order_id)
-    member = turn.who.member_in(order.team_id) if order else None
-    if order is None or member is None:
+    found = _as_member(turn, order_id)
+    if found is None:
         # A resident (or another team) pressing an offer: refuse without showing the order.
         turn.say("这个单子不是派给您的服务队的,您不能接。")
         return
+    order, volunteer = found
     try:
-        order = turn.orders.accept(order_id, Actor.volunteer(member.id))
+        order = turn.orders.accept(order_id, volunteer)
     except AlreadyTaken as exc:
         who = texts.member_name(turn.config, exc.taken_by)
         turn.say(f"来晚了一步,单子 {order.display_number} 已经被{who}接了。谢谢您!", edit=True)
@@ -33,10 +51,10 @@ def accept(turn: Turn, order_id: int) -> None:
 
 
 def ask_done(turn: Turn, order_id: int) -> None:
-    order = queries.order_by_id(turn.ctx.db, order_id)
-    if order is None or order.volunteer_id not in turn.who.member_ids:
-        turn.say("只有接这个单的志愿者才能登记完成。")
+    found = _taken_by_me(turn, order_id)
+    if found is None:
         return
+    order = found[0]
     if order.status is not OrderStatus.accepted:
         turn.say(f"单子 {order.display_number} 现在是“{order.status.label}”,不用再登记了。")
         return
@@ -46,13 +64,12 @@ def ask_done(turn: Turn, order_id: int) -> None:
 
 
 def served(turn: Turn, order_id: int, people: int) -> None:
-    order = queries.order_by_id(turn.ctx.db, order_id)
-    if order is None or order.volunteer_id not in turn.who.member_ids:
-        turn.say("只有接这个单的志愿者才能登记完成。")
+    found = _taken_by_me(turn, order_id)
+    if found is None:
         return
     turn.conv.step, turn.conv.pending = None, {}
     try:
-        order = turn.orders.complete(order_id, Actor.volunteer(order.volunteer_id or ""), people)
+        order = turn.orders.complete(order_id, found[1], people)
     except OrderError as exc:
         turn.say(exc.message_zh)
         return

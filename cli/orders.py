@@ -16,11 +16,7 @@ from cli.common import console, context, domain_errors
 from core.actors import Actor
 from core.app import AppContext
 from core.clock import local
-from orders.errors import InvalidOrder
-from orders.models import OrderStatus
-from orders.queries import OrderFilter, OrderQueries
-from orders.service import OrderService
-from orders.views import OrderView
+from orders import InvalidOrder, OrderFilter, Orders, OrderStatus, OrderView
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -28,8 +24,8 @@ STAFF_OPT = typer.Option(None, "--staff", help="以哪个工作人员身份操�
 JSON_OPT = typer.Option(False, "--json", help="输出 JSON")
 
 
-def _services(ctx: AppContext) -> tuple[OrderService, OrderQueries]:
-    return OrderService(ctx.db, ctx.config, ctx.clock), OrderQueries(ctx.db, ctx.config, ctx.clock)
+def _orders(ctx: AppContext) -> Orders:
+    return Orders(ctx.db, ctx.config, ctx.clock)
 
 
 def _viewer(ctx: AppContext, staff: str | None) -> Actor:
@@ -77,8 +73,7 @@ def list_orders(
 ) -> None:
     """列出订单。"""
     ctx = context()
-    _, queries = _services(ctx)
-    rows = queries.list(
+    rows = _orders(ctx).list(
         _viewer(ctx, staff), OrderFilter(status=status, village_id=village, service_id=service, open_only=open_only)
     )
     if as_json:
@@ -102,7 +97,7 @@ def list_orders(
 def show(number: str, staff: str = STAFF_OPT, as_json: bool = JSON_OPT) -> None:
     """查看一个订单和它的全部记录。"""
     ctx = context()
-    orders, _ = _services(ctx)
+    orders = _orders(ctx)
     o = orders.get(number, _viewer(ctx, staff))
     if as_json:
         console.out(_json(o), highlight=False)
@@ -125,7 +120,7 @@ def assign(
 ) -> None:
     """管理员手动改派订单。"""
     ctx = context()
-    orders, _ = _services(ctx)
+    orders = _orders(ctx)
     _print_one(ctx, orders.reassign(number, team, _viewer(ctx, staff), reason))
 
 
@@ -134,7 +129,7 @@ def assign(
 def accept(number: str, volunteer: str = typer.Option(..., "--volunteer", help="志愿者 (member id)")) -> None:
     """志愿者接单。"""
     ctx = context()
-    orders, _ = _services(ctx)
+    orders = _orders(ctx)
     _print_one(ctx, orders.accept(number, Actor.volunteer(volunteer)))
 
 
@@ -147,7 +142,7 @@ def done(
 ) -> None:
     """登记服务完成和服务人数。"""
     ctx = context()
-    orders, _ = _services(ctx)
+    orders = _orders(ctx)
     _print_one(ctx, orders.complete(number, Actor.volunteer(volunteer), people))
 
 
@@ -161,7 +156,7 @@ def rate(
 ) -> None:
     """居民评单。"""
     ctx = context()
-    orders, _ = _services(ctx)
+    orders = _orders(ctx)
     _print_one(ctx, orders.rate(number, Actor.resident(resident), stars, comment))
 
 
@@ -178,7 +173,7 @@ def cancel(
     if (resident is None) == (staff is None):
         raise InvalidOrder("请用 --resident 或 --staff 说明是谁撤单。", "give exactly one of --resident/--staff")
     actor = Actor.resident(resident) if resident else _viewer(ctx, staff)
-    orders, _ = _services(ctx)
+    orders = _orders(ctx)
     _print_one(ctx, orders.cancel(number, actor, reason))
 
 
@@ -187,6 +182,6 @@ def cancel(
 def sweep() -> None:
     """检查接单期限:超时的升级派单或标记给管理员。"""
     ctx = context()
-    orders, _ = _services(ctx)
+    orders = _orders(ctx)
     changed = orders.expire_overdue()
     console.print(f"处理了 {len(changed)} 个超时订单 (overdue orders handled)")

@@ -285,6 +285,14 @@ class AppConfig(Strict):
     def staff_by_id(self) -> dict[str, Staff]:
         return {s.id: s for s in self.staff}
 
+    @cached_property
+    def members_by_id(self) -> dict[str, Member]:
+        """Team members by id (the first listing, if somebody serves in two teams)."""
+        found: dict[str, Member] = {}
+        for _, member in self.members():
+            found.setdefault(member.id, member)
+        return found
+
     def institute_of(self, village_id: str) -> Institute:
         for institute in self.centre.institutes:
             if any(v.id == village_id for v in institute.villages):

@@ -19,6 +19,12 @@ def teams_covering(config: AppConfig, service_id: str, village_id: str, tier: Ti
     return [t for t in config.teams if t.tier is tier and t.area == area and service_id in t.services]
 
 
+def eligible_teams(config: AppConfig, service_id: str, village_id: str) -> list[Team]:
+    """Every team that offers the service and covers the village, at any tier, lowest first
+    (whom an admin may reassign an order to)."""
+    return [t for tier in Tier for t in teams_covering(config, service_id, village_id, tier)]
+
+
 def find_team(config: AppConfig, service_id: str, village_id: str, above: Tier | None = None) -> Match:
     """The first team at the lowest tier (strictly above `above`, if given) covering the village.
 

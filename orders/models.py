@@ -25,6 +25,10 @@ class OrderStatus(StrEnum):
         return STATUS_LABELS[self]
 
 
+# Not yet at an end: still to be served, and the resident may still cancel (orders.service's
+# TRANSITIONS allow cancelled from exactly these; a test holds them to it).
+OPEN_STATUSES = (OrderStatus.submitted, OrderStatus.dispatched, OrderStatus.accepted, OrderStatus.expired)
+
 STATUS_LABELS = {
     OrderStatus.submitted: "待派单",
     OrderStatus.dispatched: "已派单",

@@ -34,7 +34,7 @@ class People:
         return self._directory.identify(user_key)
 
     def member(self, member_id: str | None) -> Member | None:
-        return next((m for _, m in self.config.members() if m.id == member_id), None)
+        return self.config.members_by_id.get(member_id or "")
 
     def team_chat_keys(self, team_id: str | None, *, exclude: str | None = None, only: str | None = None) -> list[str]:
         """The chat keys of a team's members (all, all but `exclude`, or `only` one)."""

@@ -5,7 +5,13 @@ from __future__ import annotations
 from fastapi import Request
 
 from broadcasts.service import BroadcastService
+from orders import Orders
 from people.service import People
+
+
+def orders_of(request: Request) -> Orders:
+    ctx = request.app.state.ctx
+    return Orders(ctx.db, ctx.config, ctx.clock)
 
 
 def people_of(request: Request) -> People:

@@ -12,7 +12,7 @@ from fastapi.templating import Jinja2Templates
 
 from core.clock import local
 from core.config import AppConfig
-from orders.models import STATUS_LABELS, OrderStatus
+from orders import STATUS_LABELS, OrderStatus
 from web.auth import csrf_token
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -43,7 +43,8 @@ def when(moment: datetime | None) -> str:
 def member_name(config: AppConfig, member_id: str | None) -> str:
     if not member_id:
         return "—"
-    return next((m.name for _, m in config.members() if m.id == member_id), member_id)
+    member = config.members_by_id.get(member_id)
+    return member.name if member else member_id
 
 
 def actor_label(config: AppConfig, label: str) -> str:

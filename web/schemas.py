@@ -14,8 +14,7 @@ from typing import Any, ClassVar, Self
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from broadcasts.views import BroadcastSummary
-from orders.queries import Figures
-from orders.views import EventView, OrderView
+from orders import EventView, Figures, OrderView
 from people.views import SignupView
 
 
@@ -76,14 +75,21 @@ OrderDetailOut = from_view(
     "OrderDetailOut", OrderView, "", base=OrderOut,
     events=(list[OrderEventOut], lambda o: [OrderEventOut.of(e) for e in o.events]),
 )  # fmt: skip
-FiguresOut = from_view("FiguresOut", Figures)
+FiguresOut = from_view(
+    "FiguresOut",
+    Figures,
+    placed=(int, lambda f: f.placed),
+    done=(int, lambda f: f.done),
+    rated=(int, lambda f: f.rated),
+)
 BroadcastCounts = from_view("BroadcastCounts", BroadcastSummary)
 
 
 class StatsOut(Out):
     today: FiguresOut
     month: FiguresOut
-    overdue: int
+    overdue: int  # orders needing a hand now
+    open_now: int
     broadcasts_today: BroadcastCounts | None
 
 

@@ -7,12 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request
 
 from core.config import Role
-from orders.models import OrderStatus
-from orders.queries import OrderFilter, OrderQueries
-from orders.service import OrderService
+from orders import OrderFilter, OrderStatus
 from web import schemas as S
 from web.auth import ApiUser, Forbidden
-from web.doors import broadcasts_of, people_of
+from web.doors import broadcasts_of, orders_of, people_of
 
 ERRORS = {
     401: {"model": S.Problem, "description": "未登录或令牌无效"},
@@ -21,11 +19,6 @@ ERRORS = {
 router = APIRouter(prefix="/api", responses=ERRORS)  # type: ignore[arg-type]
 
 OrderNumber = Annotated[str, Path(pattern=r"^[0-9][0-9 -]{4,10}[0-9]$", description="订单号, e.g. 123456")]
-
-
-def _orders(request: Request) -> tuple[OrderService, OrderQueries]:
-    ctx = request.app.state.ctx
-    return OrderService(ctx.db, ctx.config, ctx.clock), OrderQueries(ctx.db, ctx.config, ctx.clock)
 
 
 @router.get("/me", response_model=S.Me, tags=["account"])
@@ -50,7 +43,7 @@ def orders(
     user.require(Role.admin)
     if village is not None and village not in user.villages:
         raise Forbidden("这个村不归您管。")
-    _, queries = _orders(request)
+    queries = orders_of(request)
     if overdue:
         found = queries.overdue(user.actor)[:limit]
     else:
@@ -65,8 +58,7 @@ def orders(
 )  # fmt: skip
 def order(request: Request, user: ApiUser, number: OrderNumber) -> S.OrderDetailOut:
     user.require(Role.admin)
-    service, _ = _orders(request)
-    return S.OrderDetailOut.of(service.get(number, user.actor))
+    return S.OrderDetailOut.of(orders_of(request).get(number, user.actor))
 
 
 @router.post(
@@ -75,9 +67,9 @@ def order(request: Request, user: ApiUser, number: OrderNumber) -> S.OrderDetail
 )  # fmt: skip
 def reassign(request: Request, user: ApiUser, number: OrderNumber, body: S.ReassignIn) -> S.OrderOut:
     user.require(Role.admin)
-    service, _ = _orders(request)
-    service.get(number, user.actor)  # not visible → 404 before anything else is said about it
-    return S.OrderOut.of(service.reassign(number, body.team_id, user.actor, body.reason))
+    orders = orders_of(request)
+    orders.get(number, user.actor)  # not visible → 404 before anything else is said about it
+    return S.OrderOut.of(orders.reassign(number, body.team_id, user.actor, body.reason))
 
 
 @router.post(
@@ -86,20 +78,19 @@ def reassign(request: Request, user: ApiUser, number: OrderNumber, body: S.Reass
 )  # fmt: skip
 def cancel(request: Request, user: ApiUser, number: OrderNumber, body: S.ReasonIn) -> S.OrderOut:
     user.require(Role.admin)
-    service, _ = _orders(request)
-    service.get(number, user.actor)
-    return S.OrderOut.of(service.cancel(number, user.actor, body.reason))
+    orders = orders_of(request)
+    orders.get(number, user.actor)
+    return S.OrderOut.of(orders.cancel(number, user.actor, body.reason))
 
 
 @router.get("/stats", response_model=S.StatsOut, tags=["orders"])
 def stats(request: Request, user: ApiUser) -> S.StatsOut:
     user.require(Role.admin)
-    _, queries = _orders(request)
-    today, month = queries.today_and_month(user.actor)
+    stats = orders_of(request).stats(user.actor)
     summary = broadcasts_of(request).summary(user.actor)
     return S.StatsOut(
-        today=S.FiguresOut.of(today), month=S.FiguresOut.of(month), overdue=len(queries.overdue(user.actor)),
-        broadcasts_today=S.BroadcastCounts.of(summary) if summary else None,
+        today=S.FiguresOut.of(stats.today), month=S.FiguresOut.of(stats.month), overdue=stats.needs_hand,
+        open_now=stats.open_now, broadcasts_today=S.BroadcastCounts.of(summary) if summary else None,
     )  # fmt: skip
 
 

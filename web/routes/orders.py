@@ -9,36 +9,36 @@ from dataclasses import dataclass
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from core.config import AppConfig, Role, Team, Tier
-from orders.errors import IllegalTransition, InvalidOrder
-from orders.matching import teams_covering
-from orders.models import STATUS_LABELS, OrderStatus
-from orders.queries import Figures, OrderFilter, OrderQueries
-from orders.service import OrderService
-from orders.views import OrderView
+from core.config import AppConfig, Role
+from orders import (
+    STATUS_LABELS,
+    Figures,
+    IllegalTransition,
+    InvalidOrder,
+    OrderFilter,
+    Orders,
+    OrderStatus,
+    OrderView,
+    eligible_teams,
+)
 from web.auth import Form, PageUser, User
-from web.doors import broadcasts_of
+from web.doors import broadcasts_of, orders_of
 from web.render import flash, redirect, render
 
 router = APIRouter(include_in_schema=False)
 MAX_REASON = 200
 
 
-def services_of(request: Request) -> tuple[OrderService, OrderQueries]:
-    ctx = request.app.state.ctx
-    return OrderService(ctx.db, ctx.config, ctx.clock), OrderQueries(ctx.db, ctx.config, ctx.clock)
-
-
 @router.get("/dashboard")
 def dashboard(request: Request, user: PageUser) -> Response:
     user.require(Role.admin)
-    _, queries = services_of(request)
-    today, month = queries.today_and_month(user.actor)
-    overdue = queries.overdue(user.actor)
+    orders = orders_of(request)
+    stats = orders.stats(user.actor)
+    today, month = stats.today, stats.month
     config = request.app.state.ctx.config
     return render(
-        request, "dashboard.html", today=today, month=month, overdue=overdue[:20],
-        overdue_count=len(overdue), broadcasts=broadcasts_of(request).summary(user.actor),
+        request, "dashboard.html", stats=stats, today=today, month=month, overdue=orders.overdue(user.actor)[:20],
+        broadcasts=broadcasts_of(request).summary(user.actor),
         charts={
             "today_status": status_rows(today), "month_status": status_rows(month),
             "today_service": service_rows(config, today), "month_service": service_rows(config, month),
@@ -87,7 +87,7 @@ def order_list(
         return redirect(f"/orders/{''.join(ch for ch in q if ch.isdigit())[:12] or '0'}")
     form = ListForm(status[:16], service[:48], village[:48], bool(open_only), bool(overdue))
     errors = form.errors(config, user)
-    _, queries = services_of(request)
+    queries = orders_of(request)
     if form.overdue:
         orders = queries.overdue(user.actor)
     else:
@@ -106,18 +106,12 @@ def order_list(
     )  # fmt: skip
 
 
-def eligible_teams(config: AppConfig, order: OrderView) -> list[Team]:
-    """Teams that offer the service and cover the village, at any tier (lowest first)."""
-    return [t for tier in Tier for t in teams_covering(config, order.service_id, order.village_id, tier)]
-
-
 @router.get("/orders/{number}")
 def order_detail(request: Request, user: PageUser, number: str) -> Response:
     user.require(Role.admin)
-    service, _ = services_of(request)
-    order = service.get(number[:20], user.actor)
+    order = orders_of(request).get(number[:20], user.actor)
     config = request.app.state.ctx.config
-    return render(request, "order.html", order=order, teams=eligible_teams(config, order))
+    return render(request, "order.html", order=order, teams=eligible_teams(config, order.service_id, order.village_id))
 
 
 @router.post("/orders/{number}/reassign")
@@ -152,7 +146,7 @@ def _change_order(
     request: Request,
     number: str,
     problem: str | None,
-    change: Callable[[OrderService], OrderView],
+    change: Callable[[Orders], OrderView],
     done: Callable[[OrderView], str],
 ) -> Response:
     """One order form: a problem with the form or a refusal by the service is flashed as an
@@ -160,9 +154,8 @@ def _change_order(
     if problem:
         flash(request, problem, "error")
         return redirect(f"/orders/{number[:20]}")
-    service, _ = services_of(request)
     try:
-        order = change(service)
+        order = change(orders_of(request))
     except (InvalidOrder, IllegalTransition) as exc:
         flash(request, exc.message_zh, "error")
         return redirect(f"/orders/{number[:20]}")
