@@ -7,6 +7,7 @@ PACKAGES=(
   postgresql
   espeak-ng
   mpg123
+  ffmpeg  # an independent loudness and true-peak meter for the mastering tests (ebur128)
   libsndfile1
   chromium
   fonts-noto-cjk
