@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import hashlib
 import logging
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
@@ -36,6 +35,7 @@ from bot.nlu import Nlu
 from bot.notify import Notifier
 from bot.transport import AiohttpRequest
 from core.app import AppContext
+from core.clock import Clock
 from core.config import AppConfig, Role
 from core.tasks import cancel_and_wait, repeat
 from people.identities import Channel, account, user_key
@@ -75,14 +75,16 @@ def token_configured(config: AppConfig) -> bool:
     return bool(config.telegram.token and config.telegram.token.strip())
 
 
-def to_inbound(update: Update) -> Inbound | None:
+def to_inbound(update: Update, clock: Clock) -> Inbound | None:
     """The channel-neutral view of an update; None for what the bot ignores.
 
-    Edited messages are ignored on purpose: acting on an edit could place an order twice.
-    Group chats are ignored: orders are personal and replies may hold a phone number.
+    A message is dated when the person sent it (Telegram's date: what "明天" meant then, even
+    if the bot was down for a while); a pressed button, which Telegram does not date, by the
+    clock.  Edited messages are ignored on purpose: acting on an edit could place an order
+    twice.  Group chats are ignored: orders are personal and replies may hold a phone number.
     """
     key = f"tg:u:{update.update_id}"
-    now = datetime.now(UTC)
+    now = clock()
     query = update.callback_query
     if query is not None:
         if query.message is not None and query.message.chat.type != ChatType.PRIVATE:
@@ -239,7 +241,7 @@ class TelegramFrontend:
 
     # ------------------------------------------------------------ updates
     async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        inbound = to_inbound(update)
+        inbound = to_inbound(update, self.ctx.clock)
         query = update.callback_query
         if inbound is None:
             if query is not None:

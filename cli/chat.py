@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import re
 import uuid
-from datetime import UTC, datetime
 
 import typer
 
@@ -17,6 +16,7 @@ from bot.engine import DialogueEngine
 from bot.messages import Button, Inbound, InboundKind, Outcome
 from cli.common import console, context, err_console
 from core.app import AppContext
+from core.clock import Clock
 
 USER_KEY = re.compile(r"^(cli|tg):[A-Za-z0-9_-]{1,40}$")
 QUIT = {"退出", "再见", "quit", "exit", "q"}
@@ -49,7 +49,7 @@ async def _session(ctx: AppContext, user: str, village: str | None, rasa_url: st
         if not await _nlu_alive(nlu):
             console.print("[yellow](语言理解服务没有启动:可以按数字选按钮,一样能点单。)[/yellow]")
         console.print("乡音小助手(输入“退出”结束;按钮前的数字就是按钮)")
-        buttons = _show(await engine.handle(_inbound(user, InboundKind.text, "/start")), user)
+        buttons = _show(await engine.handle(_inbound(engine.ctx.clock, user, InboundKind.text, "/start")), user)
         while True:
             try:
                 line = (await asyncio.to_thread(input, "您:")).strip()
@@ -58,16 +58,16 @@ async def _session(ctx: AppContext, user: str, village: str | None, rasa_url: st
             if line in QUIT:
                 break
             if line.isdigit() and 1 <= int(line) <= len(buttons):
-                inbound = _inbound(user, InboundKind.button, data=buttons[int(line) - 1].data)
+                inbound = _inbound(engine.ctx.clock, user, InboundKind.button, data=buttons[int(line) - 1].data)
             else:
-                inbound = _inbound(user, InboundKind.text, line)
+                inbound = _inbound(engine.ctx.clock, user, InboundKind.text, line)
             buttons = _show(await engine.handle(inbound), user) or buttons
         engine.close()
     console.print("再见!")
 
 
-def _inbound(user: str, kind: InboundKind, text: str = "", data: str = "") -> Inbound:
-    return Inbound(user, f"cli:{uuid.uuid4().hex}", kind, datetime.now(UTC), text=text, data=data)
+def _inbound(clock: Clock, user: str, kind: InboundKind, text: str = "", data: str = "") -> Inbound:
+    return Inbound(user, f"cli:{uuid.uuid4().hex}", kind, clock(), text=text, data=data)
 
 
 def _show(outcome: Outcome, user: str) -> list[Button]:
