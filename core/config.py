@@ -247,6 +247,29 @@ class WebSettings(Strict):
     cookie_secure: bool = False  # True behind HTTPS so the session cookie never goes over plain HTTP
 
 
+class PointsSettings(Strict):
+    """积分 rules: awards are derived from order events (one ledger row per award)."""
+
+    per_order: int = Field(default=10, ge=0, le=1000)  # a delivered order (完成), to its volunteer
+    per_hour: int = Field(default=5, ge=0, le=1000)  # per service hour of that delivery
+    five_star_bonus: int = Field(default=5, ge=0, le=1000)  # the volunteer, when rated 5 stars
+    per_rating: int = Field(default=2, ge=0, le=1000)  # the resident who rates (评单)
+    # Hours of a delivery: accept → done, capped here, unless the volunteer declares them.
+    max_hours_per_order: float = Field(default=4.0, gt=0, le=24)
+    max_declared_hours: float = Field(default=12.0, gt=0, le=72)
+    declare_within_days: int = Field(default=7, ge=0, le=90)  # declaring hours after 完成
+    max_redeem: int = Field(default=10_000, ge=1)  # one redemption (积分兑换) at most
+
+
+class ReportsSettings(Strict):
+    archive_dir: str = "var/bulletins"  # the bulletin archive (PDF, xlsx, CSV per area and month)
+    # Areas that get a monthly bulletin on the 1st: centre, institute or village ids.
+    # Empty: the centre and every institute.
+    monthly_areas: list[Identifier] = []
+    honour_size: int = Field(default=5, ge=1, le=50)  # names on the red list
+    low_rating: int = Field(default=2, ge=1, le=5)  # ratings at or below this need attention
+
+
 class AppConfig(Strict):
     timezone: str = "Asia/Shanghai"
     centre: Centre
@@ -261,6 +284,8 @@ class AppConfig(Strict):
     voice: VoiceSettings = VoiceSettings()
     broadcasts: BroadcastSettings = BroadcastSettings()
     web: WebSettings = WebSettings()
+    points: PointsSettings = PointsSettings()
+    reports: ReportsSettings = ReportsSettings()
 
     model_config = ConfigDict(extra="forbid", frozen=True, ignored_types=(cached_property,))
 
@@ -371,6 +396,9 @@ class AppConfig(Strict):
                 if a not in all_areas:
                     problems.append(f"staff[{n}].areas: unknown area '{a}'")
         _unique("staff[].username", [s.username for s in self.staff if s.username], problems)
+        for a in self.reports.monthly_areas:
+            if a not in all_areas:
+                problems.append(f"reports.monthly_areas: unknown area '{a}'")
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -399,6 +427,7 @@ ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "RASA_URL": ("nlu", "url"),
     "XIANGYIN_WEB_SECRET": ("web", "secret_key"),
     "XIANGYIN_AUDIO_DIR": ("broadcasts", "audio_dir"),
+    "XIANGYIN_BULLETIN_DIR": ("reports", "archive_dir"),
 }
 
 

@@ -6,4 +6,5 @@ import bot.wechat.models  # noqa: F401
 import broadcasts.models  # noqa: F401
 import orders.models  # noqa: F401
 import people.models  # noqa: F401
+import reports.models  # noqa: F401
 import web.models  # noqa: F401

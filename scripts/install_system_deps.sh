@@ -14,6 +14,10 @@ PACKAGES=(
   ffmpeg
   sox
   libopencore-amrnb0
+  # reports: WeasyPrint's text layout, and pdffonts/pdftotext for the PDF tests
+  libpango-1.0-0
+  libpangoft2-1.0-0
+  poppler-utils
 )
 missing=()
 for p in "${PACKAGES[@]}"; do
