@@ -182,7 +182,7 @@ class PointsLedger:
         """Insert unless this (source event, rule) is booked already; 1 if written."""
         dialect_insert = sqlite_insert if self.db.is_sqlite else postgresql_insert
         stmt = dialect_insert(_LEDGER).values(**row).on_conflict_do_nothing(index_elements=["source_event_id", "rule"])
-        return conn.execute(stmt).rowcount
+        return 0 if conn.execute(stmt.returning(_LEDGER.c.id)).first() is None else 1
 
     def _advance(self, conn: Connection, event_id: int) -> None:
         dialect_insert = sqlite_insert if self.db.is_sqlite else postgresql_insert
