@@ -6,7 +6,6 @@ operator's player never sees half a file, even if the process dies mid-write.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterable
 from datetime import date
@@ -18,6 +17,7 @@ from broadcasts.models import BroadcastItem, ItemKind, ItemState
 from core.app import AppContext
 from core.clock import day_bounds, local, local_date
 from core.config import PROJECT_ROOT, AppConfig
+from core.files import write_atomic as write_atomic  # re-exported for the generator
 
 IN_PLAYLIST = (ItemState.ready, ItemState.aired)
 
@@ -48,20 +48,6 @@ def relative_path(item: BroadcastItem) -> str:
 
 def playlist_path(config: AppConfig, village_id: str, day: date) -> Path:
     return audio_dir(config) / f"{day:%Y-%m-%d}" / f"{village_id}.m3u"
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def clean_temporaries(root: Path) -> int:

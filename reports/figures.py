@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, case, func, select
+from sqlalchemy import Row, Select, and_, case, func, select
+from sqlalchemy.orm import Session
 
 from broadcasts.models import Announcement, BroadcastAudit, BroadcastItem, ItemState
 from core.config import AppConfig, PointsSettings
@@ -287,7 +288,12 @@ class ReportQueries:
                 select(*_PLACED_COLUMNS).where(in_area, Order.created_at >= since, Order.created_at < until)
             ):
                 book.placed(row)
-            accepted_at, declared = self._delivery_inputs(s, since, until, villages)
+            done_ids = (
+                select(OrderEvent.order_id)
+                .join(Order, Order.id == OrderEvent.order_id)
+                .where(in_area, OrderEvent.to_status == S.done.value, OrderEvent.at >= since, OrderEvent.at < until)
+            )
+            accepted_at, declared = _delivery_inputs(s, done_ids)
             for row in s.execute(
                 select(*_EVENT_COLUMNS)
                 .join(Order, Order.id == OrderEvent.order_id)
@@ -313,31 +319,18 @@ class ReportQueries:
         )  # fmt: skip
 
     # ------------------------------------------------------------ pieces
-    def _delivery_inputs(
-        self, s: Any, since: datetime, until: datetime, villages: list[str]
-    ) -> tuple[dict[int, datetime], dict[int, float]]:
-        """For the orders done in the period: their last 接单 time and any declared hours."""
-        done_ids = (
-            select(OrderEvent.order_id)
+    def deliveries(self, member_id: str) -> list[tuple[datetime, float]]:
+        """Every delivery (完成) of one volunteer: when, and its hours."""
+        done = (
+            select(OrderEvent.order_id, OrderEvent.at)
             .join(Order, Order.id == OrderEvent.order_id)
-            .where(
-                Order.village_id.in_(villages), OrderEvent.to_status == S.done.value,
-                OrderEvent.at >= since, OrderEvent.at < until,
-            )
-        )  # fmt: skip
-        accepted = dict(
-            s.execute(
-                select(OrderEvent.order_id, func.max(OrderEvent.at))
-                .where(OrderEvent.to_status == S.accepted.value, OrderEvent.order_id.in_(done_ids))
-                .group_by(OrderEvent.order_id)
-            ).all()
+            .where(Order.volunteer_id == member_id, OrderEvent.to_status == S.done.value)
         )
-        declared = dict(
-            s.execute(
-                select(DeclaredHours.order_id, DeclaredHours.hours).where(DeclaredHours.order_id.in_(done_ids))
-            ).all()
-        )
-        return accepted, declared
+        with self.db.session() as s:
+            rows = s.execute(done.order_by(OrderEvent.id)).all()
+            accepted_at, declared = _delivery_inputs(s, done.with_only_columns(OrderEvent.order_id))
+        rules = self.config.points
+        return [(at, delivery_hours(accepted_at.get(o), at, declared.get(o), rules)) for o, at in rows]
 
     def _broadcasts(self, s: Any, since: datetime, until: datetime, area: Area) -> BroadcastFigures:
         has_audio = BroadcastItem.audio_path.is_not(None)
@@ -430,6 +423,19 @@ class ReportQueries:
     def _team_name(self, key: str) -> str:
         team = self.config.teams_by_id.get(key)
         return team.name if team else key
+
+
+def _delivery_inputs(s: Session, done_ids: Select[Any]) -> tuple[dict[int, datetime], dict[int, float]]:
+    """For these orders (ids of done ones): their last 接单 time and any declared hours."""
+    accepted = s.execute(
+        select(OrderEvent.order_id, func.max(OrderEvent.at))
+        .where(OrderEvent.to_status == S.accepted.value, OrderEvent.order_id.in_(done_ids))
+        .group_by(OrderEvent.order_id)
+    ).all()
+    declared = s.execute(
+        select(DeclaredHours.order_id, DeclaredHours.hours).where(DeclaredHours.order_id.in_(done_ids))
+    ).all()
+    return dict(accepted), dict(declared)  # type: ignore[arg-type]
 
 
 def _rows(tallies: dict[str, _Tally], name: Callable[[str], str], keep: Iterable[str] = ()) -> list[GroupFigures]:

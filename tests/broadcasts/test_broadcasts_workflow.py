@@ -151,7 +151,7 @@ def test_crash_mid_write_leaves_no_partial_file(tmp_path: Path, monkeypatch: pyt
     def boom(fd: int) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(output.os, "fsync", boom)
+    monkeypatch.setattr("core.files.os.fsync", boom)
     with pytest.raises(OSError):
         output.write_atomic(target, b"ID3" + b"\0" * 1000)
     assert list(tmp_path.rglob("*")) == [tmp_path / "day"]
