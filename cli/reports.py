@@ -13,12 +13,12 @@ from rich.table import Table
 from cli.common import console, context, domain_errors
 from core.actors import Actor
 from core.app import AppContext
-from core.clock import local
+from core.clock import day_bounds, local
 from core.errors import InvalidInput
 from core.files import write_atomic
 from reports.archive import monthly_areas, monthly_bulletins
 from reports.export import FORMATS
-from reports.period import Period, local_midnight
+from reports.period import Period
 from reports.points import Holder
 from reports.service import ReportService
 
@@ -100,7 +100,7 @@ def archive(
 ) -> None:
     """把月报存档 (每月 1 号自动做的事;做过的不会重做)。"""
     ctx = context()
-    now = ctx.clock() if month is None else local_midnight(Period.parse_month(month).end)
+    now = ctx.clock() if month is None else day_bounds(Period.parse_month(month).end)[0]
     made = monthly_bulletins(ctx, now, monthly_areas(ctx.config))
     for b in made:
         console.print(f"{b.id:>4}  {b.title}  {', '.join(b.files.values())}", highlight=False)

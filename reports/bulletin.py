@@ -14,6 +14,7 @@ from reports.charts import all_charts
 from reports.figures import Figures, GroupFigures, Satisfaction, VolunteerFigures
 
 Cell = str | int | float | None
+ATTENTION_LINES = 20
 
 
 @dataclass(frozen=True)
@@ -42,9 +43,9 @@ class Bulletin:
 def make_bulletin(config: AppConfig, figures: Figures, generated_at: datetime, *, charts: bool = True) -> Bulletin:
     settings = config.reports
     f = figures
-    title = f"{f.area.name}{f.period.label}新时代文明实践工作月报" if f.period.is_month else (
-        f"{f.area.name}新时代文明实践工作报表({f.period.label})"
-    )  # fmt: skip
+    title = (
+        f"{f.area.name}{f.period.label}工作月报" if f.period.is_month else f"{f.area.name}工作报表({f.period.label})"
+    )
     volunteers = [v for v in f.volunteers if v.points > 0 or v.fulfilled > 0][: settings.honour_size]
     villages = sorted(
         (v for v in f.villages if v.fulfilled > 0),
@@ -93,18 +94,19 @@ def _headline(f: Figures) -> list[tuple[str, str]]:
 
 
 def _attention(config: AppConfig, f: Figures) -> list[str]:
-    items = [
+    orders = [
         f"{_village(config, a.village_id)} {_service(config, a.service_id)}(单号 {a.order_number}):"
         + ("超时没人接,请改派。" if a.status is OrderStatus.expired else "没有服务队能接,请安排。")
         for a in f.attention
     ]
     low = config.reports.low_rating
-    items += [
+    ratings = [
         f"{_village(config, c.village_id)} {_service(config, c.service_id)}(单号 {c.order_number})"
         f"只得了 {c.rating} 星" + (f":“{c.text}”" if c.text else "。")
         for c in f.comments
         if c.rating <= low
     ]
+    items = _at_most(orders, "个单子要处理,见 Excel 表“需关注”") + _at_most(ratings, "个低分评价,见 Excel 表“评价”")
     idle = [v.name for v in f.villages if v.fulfilled == 0]
     if idle:
         items.append("本期没有完成服务的村:" + "、".join(idle) + "。")
@@ -112,6 +114,11 @@ def _attention(config: AppConfig, f: Figures) -> list[str]:
     if b.missed or b.failed:
         items.append(f"大喇叭有 {b.missed} 次错过、{b.failed} 次生成失败,请检查设备和网络。")
     return items
+
+
+def _at_most(lines: list[str], rest: str, limit: int = ATTENTION_LINES) -> list[str]:
+    """A county can have hundreds: the bulletin names the first ones and counts the others."""
+    return lines if len(lines) <= limit else [*lines[:limit], f"另有 {len(lines) - limit} {rest}。"]
 
 
 def _tables(config: AppConfig, f: Figures) -> list[Table]:

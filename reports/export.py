@@ -24,6 +24,9 @@ MEDIA_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "csv": "text/csv; charset=utf-8",
 }
+# The PDF is for reading: long tables stop here (the Excel file and the CSV have every row).
+PDF_ROWS = {"按村": 300}
+PDF_ROWS_DEFAULT = 60
 _env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
 
 
@@ -31,6 +34,7 @@ def bulletin_html(bulletin: Bulletin) -> str:
     return _env.get_template("bulletin.html").render(
         b=bulletin,
         charts=[(name, data_uri(svg)) for name, svg in bulletin.charts.items()],
+        tables=[(t, t.rows[: PDF_ROWS.get(t.name, PDF_ROWS_DEFAULT)]) for t in bulletin.tables if t.rows],
         generated=f"{local(bulletin.generated_at):%Y-%m-%d %H:%M}",
     )
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from core.actors import Actor, ActorKind
-from core.clock import LOCAL_TZ
+from core.clock import day_bounds, local_date
 from core.config import AppConfig, Role, Tier
 from core.errors import InvalidInput, NotFound, PermissionDenied
 
@@ -55,12 +55,12 @@ class Period:
 
     @classmethod
     def month_of(cls, moment: datetime) -> Period:
-        day = moment.astimezone(LOCAL_TZ).date()
+        day = local_date(moment)
         return cls.month(day.year, day.month)
 
     @classmethod
     def previous_month(cls, moment: datetime) -> Period:
-        first = moment.astimezone(LOCAL_TZ).date().replace(day=1)
+        first = local_date(moment).replace(day=1)
         before = first - timedelta(days=1)
         return cls.month(before.year, before.month)
 
@@ -85,7 +85,7 @@ class Period:
 
     def bounds(self) -> tuple[datetime, datetime]:
         """The period as aware UTC datetimes [from, to)."""
-        return local_midnight(self.start), local_midnight(self.end)
+        return day_bounds(self.start)[0], day_bounds(self.end)[0]
 
     def months_back(self, count: int) -> list[Period]:
         """The `count` calendar months ending with the month this period ends in, oldest first."""
@@ -94,10 +94,6 @@ class Period:
         while len(months) < count:
             months.append((months[-1] - timedelta(days=1)).replace(day=1))
         return [Period(m, _next_month(m)) for m in reversed(months)]
-
-
-def local_midnight(day: date) -> datetime:
-    return datetime.combine(day, time(0), LOCAL_TZ).astimezone(UTC)
 
 
 def _next_month(first: date) -> date:

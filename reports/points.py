@@ -31,7 +31,7 @@ from core.errors import InvalidInput, NotFound, PermissionDenied
 from core.snapshot import Snapshot
 from orders.models import Order, OrderEvent, OrderStatus
 from orders.numbers import normalise_order_number
-from reports.hours import hour_points, measured_hours
+from reports.hours import hour_points, last_accepts, measured_hours
 from reports.models import DeclaredHours, HolderKind, PointsEntry, ReportsCursor, Rule
 from reports.period import Area, Period
 
@@ -124,7 +124,7 @@ class PointsLedger:
             if not settled:
                 return 0, False
             awards = self._awards(conn, [e for e in settled if e.to_status in (S.done, S.rated)], now)
-            written = sum(self._insert_once(conn, award) for award in awards)
+            written = self._insert_once(conn, awards)
             self._advance(conn, settled[-1].id)
         return written, len(settled) == batch
 
@@ -140,7 +140,7 @@ class PointsLedger:
                 )
             )
         }
-        accepted = self._last_accepts(conn, {e.order_id for e in events if e.to_status == S.done})
+        accepted = last_accepts(conn, {e.order_id for e in events if e.to_status == S.done})
         awards = []
         for e in events:
             order = orders.get(e.order_id)
@@ -162,27 +162,19 @@ class PointsLedger:
                 awards.append(self._row(resident, Rule.rating, self.rules.per_rating, now, **base))
         return [a for a in awards if a["points"] > 0]
 
-    def _last_accepts(self, conn: Connection, order_ids: set[int]) -> dict[int, datetime]:
-        if not order_ids:
-            return {}
-        rows = conn.execute(
-            select(_EVENTS.c.order_id, func.max(_EVENTS.c.at))
-            .where(_EVENTS.c.to_status == S.accepted.value, _EVENTS.c.order_id.in_(order_ids))
-            .group_by(_EVENTS.c.order_id)
-        )
-        return dict(rows.all())
-
     def _row(self, holder: Holder, rule: Rule, points: int, now: datetime, **fields: Any) -> dict[str, Any]:
         return {
             "holder_kind": holder.kind.value, "holder_id": holder.id, "rule": rule.value, "points": points,
             "hours": None, "recorded_at": now, "actor": SYSTEM.label, "reason": "", **fields,
         }  # fmt: skip
 
-    def _insert_once(self, conn: Connection, row: dict[str, Any]) -> int:
-        """Insert unless this (source event, rule) is booked already; 1 if written."""
+    def _insert_once(self, conn: Connection, rows: list[dict[str, Any]]) -> int:
+        """Insert the awards whose (source event, rule) is not booked yet; how many were new."""
+        if not rows:
+            return 0
         dialect_insert = sqlite_insert if self.db.is_sqlite else postgresql_insert
-        stmt = dialect_insert(_LEDGER).values(**row).on_conflict_do_nothing(index_elements=["source_event_id", "rule"])
-        return 0 if conn.execute(stmt.returning(_LEDGER.c.id)).first() is None else 1
+        stmt = dialect_insert(_LEDGER).values(rows).on_conflict_do_nothing(index_elements=["source_event_id", "rule"])
+        return len(conn.execute(stmt.returning(_LEDGER.c.id)).all())
 
     def _advance(self, conn: Connection, event_id: int) -> None:
         dialect_insert = sqlite_insert if self.db.is_sqlite else postgresql_insert
@@ -229,7 +221,7 @@ class PointsLedger:
                         order_id=order.id, volunteer_id=actor.id, hours=hours, declared_at=now
                     )
                 )
-                accepted = self._last_accepts(conn, {order.id}).get(order.id)
+                accepted = last_accepts(conn, {order.id}).get(order.id)
                 measured = measured_hours(accepted, done.at, rules)
                 change = hour_points(hours, rules) - hour_points(measured, rules) if rules.per_hour else 0
                 if change == 0:

@@ -13,8 +13,8 @@ from core.errors import PermissionDenied
 from reports.archive import ArchivedBulletin, BulletinArchive, Progress, build, file_name, render
 from reports.bulletin import Bulletin
 from reports.figures import Figures, ReportQueries
-from reports.period import Area, Period, report_areas, resolve_area
 from reports.models import Rule
+from reports.period import Area, Period, report_areas, resolve_area
 from reports.points import Holder, PointsLedger
 
 

@@ -61,7 +61,7 @@ def pdf_tool(name: str) -> str:
 
 
 def test_pdf_embeds_the_cjk_font_and_says_the_figures(bulletin: Bulletin, tmp_path: Path) -> None:
-    assert bulletin.title == "青石镇新时代文明实践所2026年11月新时代文明实践工作月报"
+    assert bulletin.title == "青石镇新时代文明实践所2026年11月工作月报"
     assert set(bulletin.charts) == {"services", "trend", "teams", "villages"}
     assert all(svg.startswith("<svg") and "<text" not in svg for svg in bulletin.charts.values())  # outlines
     pdf = tmp_path / "b.pdf"

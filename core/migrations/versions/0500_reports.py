@@ -1,4 +1,4 @@
-"""reports: points ledger, declared hours, award-pass cursor, bulletin archive
+"""reports: points ledger, declared hours, award-pass cursor, bulletin archive; history index by time
 
 Revision ID: 0500_reports
 Revises: 0001_orders
@@ -16,6 +16,7 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.create_index("ix_order_events_status_at", "order_events", ["to_status", "at"])
     op.create_table(
         "points_ledger",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -74,3 +75,4 @@ def downgrade() -> None:
     op.drop_index("ix_points_ledger_at", table_name="points_ledger")
     op.drop_index("ix_points_ledger_holder", table_name="points_ledger")
     op.drop_table("points_ledger")
+    op.drop_index("ix_order_events_status_at", table_name="order_events")
