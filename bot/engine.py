@@ -159,6 +159,9 @@ class DialogueEngine:
             return
         if conv.step == "served" and volunteers.served_text(turn, text):
             return
+        if text.strip() in volunteers.POINTS_WORDS:  # not an NLU intent: the contract is fixed
+            volunteers.my_points(turn)
+            return
         result = turn.nlu or NluResult(text, "nlu_fallback", 0.0, Entities(), "unavailable")
         if conv.step in DRAFT_STEPS and conv.draft is not None:
             self._draft_text(turn, text, result)
@@ -240,6 +243,7 @@ class DialogueEngine:
             "stats": lambda: admin.show_stats(turn),
             "voice": lambda: voice_setting.toggle(turn),
             "id": lambda: turn.say(texts.YOUR_ID.format(key=turn.who.user_key)),
+            "me": lambda: volunteers.my_points(turn),
         }
         commands.get(name, lambda: turn.say(texts.NOT_UNDERSTOOD, turn.menu_rows()))()
 

@@ -28,6 +28,7 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
 
 from bot import outbox
+from bot.bulletins import deliver_bulletins
 from bot.channels import Channels
 from bot.engine import DialogueEngine
 from bot.messages import Inbound, InboundKind, Notice, Outcome, Reply
@@ -52,6 +53,7 @@ RESIDENT_COMMANDS = [
     BotCommand("menu", "点服务"),
     BotCommand("mine", "我的单子"),
     BotCommand("staff", "找工作人员"),
+    BotCommand("me", "我的积分(志愿者)"),
 ]
 STAFF_COMMANDS = [
     BotCommand("announce", "写大喇叭广播稿(交给审核)"),
@@ -113,7 +115,7 @@ def _fit(text: str) -> str:
 
 
 class TelegramFrontend:
-    """Runtime service: the Telegram bot plus its outbox and reminders."""
+    """Runtime service: the Telegram bot plus its outbox, reminders and monthly bulletins."""
 
     name = "telegram"
 
@@ -124,6 +126,7 @@ class TelegramFrontend:
         *,
         outbox_interval: float = 2.0,
         reminder_interval: float = 60.0,
+        bulletin_interval: float = 60.0,
         poll_timeout: int = 10,
         # Updates handled at once.  The NLU server answers one request at a time, so more
         # only queues inside the HTTP pools, whose bookkeeping grows with the queue.
@@ -140,6 +143,7 @@ class TelegramFrontend:
         self.channels.register("tg", self.send_notice)
         self.outbox_interval = outbox_interval
         self.reminder_interval = reminder_interval
+        self.bulletin_interval = bulletin_interval
         self.poll_timeout = poll_timeout
         self.concurrency = concurrency
         self.transport = transport
@@ -207,6 +211,9 @@ class TelegramFrontend:
         self._tasks = [
             asyncio.create_task(outbox, name="bot-outbox"),
             asyncio.create_task(repeat(self.remind, self.reminder_interval, what="reminders"), name="bot-reminders"),
+            asyncio.create_task(
+                repeat(self.send_bulletins, self.bulletin_interval, what="bulletins"), name="bot-bulletins"
+            ),
         ]
         log.info("telegram bot started (%s)", settings.mode)
 
@@ -305,6 +312,11 @@ class TelegramFrontend:
     async def flush_outbox(self) -> int:
         """Send the messages of every new order event; the cursor moves after each event."""
         return await outbox.flush(self.notifier, self.engine.run_db, self.ctx.clock, self.send_notice, "tg")
+
+    async def send_bulletins(self) -> int:
+        """月报 archived by the reports job → a PDF to each admin of the area."""
+        assert self.application is not None
+        return await deliver_bulletins(self.ctx, self.application.bot, self.engine.run_db)
 
     async def remind(self) -> None:
         await outbox.remind(self.notifier, self.engine, self.ctx.clock, self.channels)

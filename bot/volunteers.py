@@ -6,6 +6,7 @@ from bot import texts
 from bot.turn import Turn, rows_of
 from core.actors import Actor
 from orders import AlreadyTaken, NotFound, OrderError, OrderStatus, OrderView
+from reports.service import ReportService
 
 SERVED_CHOICES = (1, 2, 3, 5, 10, 20)
 
@@ -83,3 +84,22 @@ def served_text(turn: Turn, text: str) -> bool:
         return False
     served(turn, int(turn.conv.pending.get("served_order", 0)), int(digits))
     return True
+
+
+POINTS_WORDS = frozenset({"我的积分", "积分", "查积分", "我的时长", "服务时长", "我的服务时长"})
+
+
+def my_points(turn: Turn) -> None:
+    """“我的积分” or /me: a volunteer's balance, and hours and points this month and in all."""
+    members = sorted(turn.who.member_ids)
+    if not members:
+        turn.say("积分是给志愿者记的。想当志愿者的话,跟我说“我想报名当志愿者”就行。", turn.menu_rows())
+        return
+    service = ReportService(turn.ctx)
+    for member in members:
+        s = service.volunteer_summary(Actor.volunteer(member), turn.now)
+        turn.say(
+            f"{s.name},您的积分:{s.balance} 分。\n"
+            f"本月完成 {s.month_deliveries} 次服务,{s.month_hours:g} 小时,得了 {s.month_points} 分。\n"
+            f"一共完成 {s.total_deliveries} 次,服务 {s.total_hours:g} 小时。谢谢您!"
+        )

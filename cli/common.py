@@ -11,9 +11,10 @@ from typing import ParamSpec, TypeVar
 import typer
 from rich.console import Console
 
+from core.actors import Actor
 from core.app import AppContext, build_context
 from core.config import AppConfig, ConfigError, load_config
-from core.errors import DomainError
+from core.errors import DomainError, InvalidInput
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -62,3 +63,12 @@ def domain_errors(fn: Callable[P, R]) -> Callable[P, R]:
 
 def is_tty() -> bool:
     return sys.stdout.isatty()
+
+
+def viewer(ctx: AppContext, staff: str | None) -> Actor:
+    """Without --staff/--as the terminal user is the machine's operator and sees everything."""
+    if staff is None:
+        return Actor.system("cli")
+    if staff not in ctx.config.staff_by_id:
+        raise InvalidInput(f"没有这个工作人员:{staff}", f"unknown staff id {staff!r}")
+    return Actor.staff(staff)

@@ -10,9 +10,8 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from cli.common import console, context, domain_errors
+from cli.common import console, context, domain_errors, viewer
 from core.actors import Actor
-from core.app import AppContext
 from core.clock import day_bounds, local
 from core.errors import InvalidInput
 from core.files import write_atomic
@@ -39,14 +38,6 @@ STEPS = {
 }
 
 
-def _actor(ctx: AppContext, staff: str | None) -> Actor:
-    if staff is None:
-        return Actor.system("cli")
-    if staff not in ctx.config.staff_by_id:
-        raise InvalidInput(f"没有这个工作人员:{staff}", f"unknown staff id {staff!r}")
-    return Actor.staff(staff)
-
-
 def _export(period: Period, area: str | None, fmt: str, out: Path | None, staff: str | None) -> None:
     fmt = fmt.lower().strip()
     if fmt not in FORMATS:
@@ -59,7 +50,7 @@ def _export(period: Period, area: str | None, fmt: str, out: Path | None, staff:
         def step(name: str) -> None:
             bar.update(task, description=STEPS.get(name, name), advance=1)
 
-        name, data = service.export(_actor(ctx, staff), area, period, fmt, step)
+        name, data = service.export(viewer(ctx, staff), area, period, fmt, step)
         bar.update(task, completed=4)
     target = out or Path(name)
     write_atomic(target, data)
@@ -114,7 +105,7 @@ def list_bulletins(staff: AsStaff = None) -> None:
     table = Table(title="月报存档")
     for column in ("编号", "地方", "时间", "生成于", "已发送"):
         table.add_column(column)
-    for b in ReportService(ctx).archive.list(_actor(ctx, staff)):
+    for b in ReportService(ctx).archive.list(viewer(ctx, staff)):
         sent = f"{local(b.sent_at):%m-%d %H:%M}" if b.sent_at else "—"
         table.add_row(str(b.id), b.area_id, b.period.label, f"{local(b.created_at):%Y-%m-%d %H:%M}", sent)
     console.print(table)
@@ -136,7 +127,7 @@ def show(member: Annotated[str, typer.Argument(help="志愿者 id (config.yml)")
     ctx = context()
     ledger = ReportService(ctx).points
     holder = Holder.volunteer(member)
-    entries = ledger.history(holder, _actor(ctx, staff))
+    entries = ledger.history(holder, viewer(ctx, staff))
     table = Table(title=f"{member} 积分余额 {ledger.balance(holder)}")
     for column in ("时间", "事由", "积分", "时长", "说明"):
         table.add_column(column)
@@ -154,7 +145,7 @@ def board(
     """积分排行榜:这个月在这个地方挣的积分。"""
     ctx = context()
     service = ReportService(ctx)
-    place = service.area(_actor(ctx, staff), area)
+    place = service.area(viewer(ctx, staff), area)
     table = Table(title=f"{place.name} {Period.parse_month(month).label} 积分榜")
     for column in ("名次", "志愿者", "本月积分", "余额"):
         table.add_column(column)
@@ -173,7 +164,7 @@ def redeem(
 ) -> None:
     """积分兑换 (管理员办理;余额不够不能兑)。"""
     ctx = context()
-    done = ReportService(ctx).points.redeem(Holder.volunteer(member), points, _actor(ctx, staff), reason)
+    done = ReportService(ctx).points.redeem(Holder.volunteer(member), points, viewer(ctx, staff), reason)
     console.print(f"已兑换 {points} 分({done.entry.reason}),余额 {done.balance} 分。", highlight=False)
 
 

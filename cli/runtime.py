@@ -23,6 +23,7 @@ from core.tasks import cancel_and_wait
 from nlu.client import NluClient
 from nlu.sidecar import RasaSidecar
 from orders.sweeper import DeadlineSweeper
+from reports.runtime import ReportsRuntime
 from web.service import WebService
 
 log = logging.getLogger("xiangyin.run")
@@ -58,7 +59,9 @@ async def serve_all(ctx: AppContext, stop: asyncio.Event) -> None:
     sidecar = RasaSidecar(config)
     nlu = NluClient(sidecar.url, config, timeout=config.nlu.timeout_seconds, threshold=config.nlu.confidence_threshold)
     web = WebService(ctx)
-    parts: list[RuntimeService] = [web, BroadcastRuntime(ctx), DeadlineSweeper(ctx), SidecarInBackground(sidecar)]
+    parts: list[RuntimeService] = [
+        web, BroadcastRuntime(ctx), DeadlineSweeper(ctx), ReportsRuntime(ctx), SidecarInBackground(sidecar)
+    ]  # fmt: skip
     # One dialogue engine for every channel (one database thread on SQLite), and one
     # registry so a turn on one channel can notify people on the other.
     engine = DialogueEngine(ctx, nlu)

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from core.actors import Actor
 from core.app import AppContext
-from core.config import PROJECT_ROOT, AppConfig
+from core.config import PROJECT_ROOT, AppConfig, Role, Staff
 from core.errors import InvalidInput, NotFound
 from core.files import write_atomic
 from core.snapshot import Snapshot
@@ -147,7 +147,7 @@ class BulletinArchive:
         bulletin = self.get(bulletin_id, actor)
         if fmt not in bulletin.files:
             raise NotFound("这份月报没有这种格式。", f"bulletin {bulletin_id} has no {fmt!r}")
-        path = (self.root / bulletin.files[fmt]).resolve()
+        path = self.path(bulletin, fmt).resolve()
         if not path.is_relative_to(self.root.resolve()) or not path.is_file():
             raise NotFound("月报文件找不到了,请重新生成。", f"missing file {bulletin.files[fmt]}")
         return path
@@ -158,6 +158,9 @@ class BulletinArchive:
             rows = s.scalars(select(BulletinRow).where(BulletinRow.sent_at.is_(None)).order_by(BulletinRow.id))
             return [ArchivedBulletin.of(r) for r in rows]
 
+    def path(self, bulletin: ArchivedBulletin, fmt: str) -> Path:
+        return self.root / bulletin.files[fmt]
+
     def mark_sent(self, bulletin_id: int) -> bool:
         """True for the one caller that marks it (several instances may try)."""
         with self.ctx.db.session() as s:
@@ -167,6 +170,11 @@ class BulletinArchive:
                 .values(sent_at=self.ctx.clock())
             )
             return result.rowcount == 1
+
+
+def recipients(config: AppConfig, area_id: str) -> list[Staff]:
+    """Whom a bulletin is sent to: the admins whose own areas list that area."""
+    return [s for s in config.staff if Role.admin in s.roles and area_id in s.areas]
 
 
 def monthly_areas(config: AppConfig) -> list[Area]:

@@ -35,6 +35,7 @@ class Sent:
     buttons: list[list[tuple[str, str]]] = field(default_factory=list)  # (label, callback data)
     edited: bool = False
     audio: tuple[str, bytes] | None = None  # sendAudio: (file name, the file's bytes); text is the caption
+    document: tuple[str, bytes] | None = None  # sendDocument: the same
 
     def button(self, label: str) -> str:
         """The callback data of the first button whose label contains `label`."""
@@ -149,13 +150,19 @@ class FakeBotApi:
         return self._message_json(sent)
 
     async def _m_sendAudio(self, p: dict[str, Any]) -> Any:
+        return self._send_file(p, "audio")
+
+    async def _m_sendDocument(self, p: dict[str, Any]) -> Any:
+        return self._send_file(p, "document")
+
+    def _send_file(self, p: dict[str, Any], kind: str) -> Any:
         chat_id = int(p["chat_id"])
         if chat_id in self.blocked:
             return _error(403, "Forbidden: bot was blocked by the user")
-        upload = p.get("audio")
+        upload = p.get(kind)
         if not isinstance(upload, tuple):
-            return _error(400, "Bad Request: audio file must be uploaded (multipart)")
-        sent = Sent(chat_id, next(self._message_ids), str(p.get("caption") or ""), audio=upload)
+            return _error(400, f"Bad Request: {kind} file must be uploaded (multipart)")
+        sent = Sent(chat_id, next(self._message_ids), str(p.get("caption") or ""), **{kind: upload})
         self._record(sent)
         return self._message_json(sent)
 
@@ -190,12 +197,14 @@ class FakeBotApi:
             "chat": {"id": sent.chat_id, "type": "private", "first_name": "用户"},
             "from": BOT_USER,
         }
-        if sent.audio is None:
-            message["text"] = sent.text
-        else:
-            name = sent.audio[0]
+        if sent.audio is not None:
             message["caption"] = sent.text
-            message["audio"] = {"file_id": f"audio-{sent.message_id}", "file_unique_id": name, "duration": 0}
+            message["audio"] = {"file_id": f"audio-{sent.message_id}", "file_unique_id": sent.audio[0], "duration": 0}
+        elif sent.document is not None:
+            message["caption"] = sent.text
+            message["document"] = {"file_id": f"doc-{sent.message_id}", "file_unique_id": sent.document[0]}
+        else:
+            message["text"] = sent.text
         if sent.buttons:
             message["reply_markup"] = {
                 "inline_keyboard": [[{"text": t, "callback_data": d} for t, d in row] for row in sent.buttons]

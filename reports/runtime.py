@@ -1,0 +1,45 @@
+"""The reports' background work as a runtime service of `xiangyin run`: every few minutes the
+award pass (points for new 完成/评单) and the 1st-of-month job (`monthly_bulletins`), which
+fills in last month's bulletins when they are missing — on the 1st, or at the first start
+after it if the station was switched off. Both are safe on several instances at once."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from core.app import AppContext
+from core.tasks import cancel_and_wait, repeat
+from reports.archive import monthly_bulletins
+from reports.points import PointsLedger
+
+log = logging.getLogger(__name__)
+PASS_SECONDS = 300.0
+
+
+class ReportsRuntime:
+    name = "reports"
+
+    def __init__(self, ctx: AppContext, interval: float = PASS_SECONDS) -> None:
+        self.ctx = ctx
+        self.interval = interval
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(repeat(self.run_once, self.interval, what="reports pass"), name="reports")
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        await cancel_and_wait(task)
+
+    async def run_once(self) -> None:
+        await asyncio.to_thread(self._work)
+
+    def _work(self) -> None:
+        awarded = PointsLedger(self.ctx.db, self.ctx.config, self.ctx.clock).award_pass()
+        if awarded:
+            log.info("reports: %d points awards booked", awarded)
+        monthly_bulletins(self.ctx, self.ctx.clock())
+
+
+__all__ = ["PASS_SECONDS", "ReportsRuntime"]
