@@ -125,7 +125,7 @@ def award() -> None:
 def show(member: Annotated[str, typer.Argument(help="志愿者 id (config.yml)")], staff: AsStaff = None) -> None:
     """一个志愿者的积分余额和明细。"""
     ctx = context()
-    ledger = ReportService(ctx).points
+    ledger = ReportService(ctx).current_points()
     holder = Holder.volunteer(member)
     entries = ledger.history(holder, viewer(ctx, staff))
     table = Table(title=f"{member} 积分余额 {ledger.balance(holder)}")
@@ -149,7 +149,7 @@ def board(
     table = Table(title=f"{place.name} {Period.parse_month(month).label} 积分榜")
     for column in ("名次", "志愿者", "本月积分", "余额"):
         table.add_column(column)
-    for n, s in enumerate(service.points.standings(place, Period.parse_month(month)), start=1):
+    for n, s in enumerate(service.current_points().standings(place, Period.parse_month(month)), start=1):
         table.add_row(str(n), s.name, str(s.earned), str(s.balance))
     console.print(table)
 

@@ -54,6 +54,13 @@ class Period:
             raise InvalidInput("日期写法不对,请写成 2026-11-03 这样。", f"bad dates {first!r}..{last!r}") from None
 
     @classmethod
+    def pick(cls, month: str, first: str, last: str, now: datetime) -> Period:
+        """What a form asked for: a day range if both days are given, else a month, else this month."""
+        if first.strip() and last.strip():
+            return cls.parse_days(first, last)
+        return cls.parse_month(month) if month.strip() else cls.month_of(now)
+
+    @classmethod
     def month_of(cls, moment: datetime) -> Period:
         day = local_date(moment)
         return cls.month(day.year, day.month)

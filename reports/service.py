@@ -39,6 +39,12 @@ class ReportService:
         self.points = PointsLedger(ctx.db, ctx.config, ctx.clock)
         self.archive = BulletinArchive(ctx)
 
+    def current_points(self) -> PointsLedger:
+        """The ledger with every award so far booked (the award pass first: it is cheap when
+        nothing is new), for pages that show balances."""
+        self.points.award_pass()
+        return self.points
+
     def areas(self, actor: Actor) -> list[Area]:
         return report_areas(self.ctx.config, actor)
 
@@ -65,7 +71,7 @@ class ReportService:
     def volunteer_summary(self, actor: Actor, now: datetime | None = None) -> VolunteerSummary:
         if actor.kind is not ActorKind.volunteer:
             raise PermissionDenied("只有志愿者有服务积分。", f"{actor.label} is not a volunteer")
-        self.points.award_pass()
+        self.current_points()
         month = Period.month_of(now or self.ctx.clock())
         since, until = month.bounds()
         deliveries = self.queries.deliveries(actor.id)

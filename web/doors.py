@@ -7,6 +7,7 @@ from fastapi import Request
 from broadcasts.service import BroadcastService
 from orders import Orders
 from people.service import People
+from reports.service import ReportService
 
 
 def orders_of(request: Request) -> Orders:
@@ -21,3 +22,7 @@ def people_of(request: Request) -> People:
 
 def broadcasts_of(request: Request) -> BroadcastService:
     return BroadcastService(request.app.state.ctx)
+
+
+def reports_of(request: Request) -> ReportService:
+    return ReportService(request.app.state.ctx)
