@@ -15,18 +15,26 @@ from reports.points import PointsLedger
 
 log = logging.getLogger(__name__)
 PASS_SECONDS = 300.0
+FIRST_AFTER = 120.0
 
 
 class ReportsRuntime:
     name = "reports"
 
-    def __init__(self, ctx: AppContext, interval: float = PASS_SECONDS) -> None:
+    def __init__(self, ctx: AppContext, interval: float = PASS_SECONDS, first_after: float = FIRST_AFTER) -> None:
         self.ctx = ctx
         self.interval = interval
+        self.first_after = first_after
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(repeat(self.run_once, self.interval, what="reports pass"), name="reports")
+        self._task = asyncio.create_task(self._loop(), name="reports")
+
+    async def _loop(self) -> None:
+        # Not at once: a bulletin is seconds of CPU, and the start-up of the other parts
+        # (console, Rasa) comes first.
+        await asyncio.sleep(self.first_after)
+        await repeat(self.run_once, self.interval, what="reports pass")
 
     async def stop(self) -> None:
         task, self._task = self._task, None
