@@ -9,12 +9,12 @@ import io
 import logging
 from functools import cache
 from pathlib import Path
-
-import matplotlib
-from matplotlib import font_manager
-from matplotlib.figure import Figure  # a Figure, never pyplot: no global state, no display needed
+from typing import TYPE_CHECKING
 
 from reports.figures import Figures
+
+if TYPE_CHECKING:  # matplotlib is imported when a chart is drawn: it costs seconds at start-up
+    from matplotlib.figure import Figure
 
 log = logging.getLogger(__name__)
 FONT_DIRS = (Path("/usr/share/fonts/opentype/noto"), Path("/usr/share/fonts/truetype/noto"))
@@ -24,6 +24,9 @@ RED, TEAL, GREY = "#c8553d", "#2e7d8c", "#8a8a8a"
 
 @cache
 def _fonts() -> None:
+    import matplotlib
+    from matplotlib import font_manager
+
     for folder in FONT_DIRS:
         for path in sorted(folder.glob("NotoSansCJK-*.ttc")):
             font_manager.fontManager.addfont(str(path))
@@ -43,6 +46,8 @@ def _fonts() -> None:
 
 def _new(height: float, left: float = 0.08) -> Figure:
     """Fixed margins: matplotlib's automatic layout cost half a second a chart."""
+    from matplotlib.figure import Figure  # a Figure, never pyplot: no global state, no display
+
     _fonts()
     fig = Figure(figsize=(7.0, height), dpi=100)
     fig.subplots_adjust(left=left, right=0.97, top=1 - 0.42 / height, bottom=0.32 / height)

@@ -9,9 +9,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from openpyxl import Workbook
-from openpyxl.styles import Font, PatternFill
-from openpyxl.utils import get_column_letter
 
 from core.clock import local
 from reports.bulletin import Bulletin
@@ -46,6 +43,10 @@ def to_pdf(bulletin: Bulletin) -> bytes:
 
 
 def to_xlsx(bulletin: Bulletin) -> bytes:
+    from openpyxl import Workbook  # imported when used, as WeasyPrint: seconds at start-up otherwise
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
     book = Workbook()
     book.remove(book.active)
     bold, fill = Font(bold=True), PatternFill("solid", fgColor="EFE9DD")
