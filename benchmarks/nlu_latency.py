@@ -1,6 +1,11 @@
 """NLU latency and throughput: the app's NluClient vs raw HTTP to the Rasa sidecar.
 
     .venv/bin/python benchmarks/nlu_latency.py [--url URL] [--n 300] [--train]
+        [--workers N] [--model PATH.tar.gz]
+
+--workers N serves the model from N Rasa processes and spreads the client's parses over them
+(fewest in flight first); --model serves a given model (e.g. the one before a change) instead
+of the one of the current data.
 
 Measures (medians of the held-out texts, sequential unless stated):
   - parse latency p50/p95, raw `POST /model/parse` vs `NluClient.parse` (client overhead);
@@ -30,7 +35,7 @@ from core.config import load_config  # noqa: E402
 from nlu.client import NluClient  # noqa: E402
 from nlu.evaluate import load_heldout  # noqa: E402
 from nlu.sidecar import ensure_model  # noqa: E402
-from tests.peers.rasa import running_sidecar  # noqa: E402
+from tests.peers.rasa import ThreadedSidecar  # noqa: E402
 
 
 def pct(values: list[float], q: float) -> float:
@@ -58,10 +63,11 @@ async def measure(url: str, texts: list[str], n: int) -> dict[str, float]:
     client = NluClient.from_config(config, url)
     raw: list[float] = []
     via: list[float] = []
+    first = url.split(",")[0]  # raw HTTP: one server, sequential
     async with httpx.AsyncClient(timeout=10, trust_env=False) as http:
 
         async def raw_parse(t: str) -> None:
-            (await http.post(f"{url}/model/parse", json={"text": t})).json()
+            (await http.post(f"{first}/model/parse", json={"text": t})).json()
 
         for t in sample[:20]:  # warm-up: TensorFlow builds its graph on the first calls
             await raw_parse(t)
@@ -110,6 +116,8 @@ def main() -> None:
     parser.add_argument("--url", help="an already running Rasa server (default: start a sidecar)")
     parser.add_argument("--n", type=int, default=300)
     parser.add_argument("--train", action="store_true", help="also time a cold training run")
+    parser.add_argument("--workers", type=int, default=1, help="Rasa processes to serve from")
+    parser.add_argument("--model", type=Path, help="serve this model instead of the current data's")
     args = parser.parse_args()
     texts = [c.text for c in load_heldout(ROOT / "nlu" / "tests_data" / "heldout.yml")]
     results: dict[str, float] = {}
@@ -119,11 +127,14 @@ def main() -> None:
         results.update(asyncio.run(measure(args.url.rstrip("/"), texts, args.n)))
     else:
         started = time.monotonic()
-        with running_sidecar(load_config()) as sidecar:
+        sidecars = [ThreadedSidecar(load_config(), model=args.model).start() for _ in range(args.workers)]
+        try:
             results["sidecar_start_s"] = time.monotonic() - started
-            results.update(asyncio.run(measure(sidecar.url, texts, args.n)))
-            if sidecar.pid:
-                results["sidecar_rss_mb"] = rss_mb(sidecar.pid)
+            results.update(asyncio.run(measure(",".join(s.url for s in sidecars), texts, args.n)))
+            results["sidecar_rss_mb"] = sum(rss_mb(s.sidecar.pid) for s in sidecars if s.sidecar.pid)
+        finally:
+            for s in sidecars:
+                s.stop()
     for key, value in results.items():
         print(f"{key:<24} {value:10.1f}")
     ok = results["client_p95_ms"] <= 60 and results["client_overhead_pct"] <= 10

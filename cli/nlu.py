@@ -160,29 +160,54 @@ def _parse_now(now: str | None) -> datetime | None:
 
 @app.command("eval")
 def evaluate(
-    file: Path = typer.Option(HELDOUT, help="Held-out YAML (see nlu/tests_data/heldout.yml)."),
+    file: Path = typer.Option(HELDOUT, help="Labelled YAML (see nlu/evaluate.py for the format)."),
     url: str = typer.Option(None, help="Rasa server URL (default: RASA_URL, else the local sidecar)."),
+    cross_validation: int = typer.Option(
+        0,
+        "--cross-validation",
+        "-k",
+        help="K-fold cross-validation of the training examples instead (trains K models).",
+    ),
+    summary: bool = typer.Option(False, "--summary", help="Aggregate figures only: no texts, no confusion tables."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
     verbose: bool = typer.Option(False, "--verbose", "-v"),
 ) -> None:
-    """Score the NLU on the held-out set, next to a keyword-matching baseline."""
-    from nlu.evaluate import evaluate_client, format_report, load_heldout
+    """Score the NLU on a labelled set (next to a keyword baseline), or cross-validate it."""
+    from nlu.evaluate import evaluate_client, format_report, load_heldout, summary_only
 
     _setup_logging(verbose)
     config = app_config()
+    if cross_validation:
+        report = {"rasa": _cross_validate(config, cross_validation)}
+    else:
+        try:
+            cases = load_heldout(file)
+        except (OSError, ValueError) as exc:
+            err_console.print(f"[red]error:[/red] {file}: {exc}", highlight=False)
+            raise typer.Exit(2) from None
+
+        async def main() -> dict[str, object]:
+            async with _server(config, url, True) as base:
+                client = NluClient.from_config(config, base)
+                try:
+                    return await evaluate_client(client, config, cases)
+                finally:
+                    await client.aclose()
+
+        report = asyncio.run(main())
+    if summary:
+        report = summary_only(report)
+    typer.echo(json.dumps(report, ensure_ascii=False, indent=2) if as_json else format_report(report, summary=summary))
+
+
+def _cross_validate(config: AppConfig, k: int) -> dict[str, object]:
+    from nlu.crossval import cross_validate
+
+    if k < 2:
+        err_console.print("[red]error:[/red] --cross-validation needs K ≥ 2", highlight=False)
+        raise typer.Exit(2)
     try:
-        cases = load_heldout(file)
-    except (OSError, ValueError) as exc:
-        err_console.print(f"[red]error:[/red] {file}: {exc}", highlight=False)
-        raise typer.Exit(2) from None
-
-    async def main() -> dict[str, object]:
-        async with _server(config, url, True) as base:
-            client = NluClient.from_config(config, base)
-            try:
-                return await evaluate_client(client, config, cases)
-            finally:
-                await client.aclose()
-
-    report = asyncio.run(main())
-    typer.echo(json.dumps(report, ensure_ascii=False, indent=2) if as_json else format_report(report))
+        return asyncio.run(cross_validate(config, k, progress=lambda msg: err_console.print(msg, highlight=False)))
+    except SidecarError as exc:
+        err_console.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(1) from None

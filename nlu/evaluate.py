@@ -1,16 +1,27 @@
-"""Score NLU results against the held-out set (intent accuracy, macro-F1, entity P/R/F1, time).
+"""Score NLU results against a labelled set (intent accuracy, service accuracy, macro-F1,
+entity P/R/F1, time windows, confusion tables).
 
 Held-out file format (YAML)::
 
     now: "2026-06-01T10:00:00+08:00"     # message time for every case (override per case)
+    scored: [intent, service, village, count, order_id, rating, phone]   # optional; default all
     cases:
       - text: 后天下午三点能派人来修水管不
         intent: request_service
         entities: {service: utility_repair, time: ["2026-06-03T15:00", "2026-06-03T16:00"]}
+      - text: 我想点个单
+        intent: request_service
+        entities: {service: null}        # a request with no identifiable service
 
-Entities a case does not list are expected to be absent.  A wrong value counts as one false
-positive and one false negative.  Time-window correctness is the share of cases with an
-expected time whose window is exactly right.
+Only the entities named in `scored` are counted (the frozen held-out file leaves `time` out);
+a scored entity a case does not list is expected to be absent, and `null` says so explicitly.
+A wrong value counts as one false positive and one false negative.  Time-window correctness is
+the share of cases with an expected time whose window is exactly right.
+
+**Service accuracy** is measured over the cases labelled `request_service` (whatever intent was
+predicted): the share whose predicted `service` equals the labelled one, `null` included (a
+request with no identifiable service must come out null, a wrong or missing service is an
+error).  **Request accuracy** over the same cases needs both the intent and the service right.
 """
 
 from __future__ import annotations
@@ -29,6 +40,7 @@ from core.config import AppConfig
 from nlu import ENTITY_NAMES, FALLBACK_INTENT, INTENTS
 from nlu.baseline import KeywordBaseline
 from nlu.client import NluClient
+from nlu.examples import REQUEST
 from nlu.result import NluResult
 
 
@@ -38,6 +50,7 @@ class Case:
     intent: str
     now: datetime
     entities: dict[str, Any] = field(default_factory=dict)
+    scored: frozenset[str] = frozenset(ENTITY_NAMES)  # the entities this case is scored on
 
 
 def _moment(value: str) -> datetime:
@@ -50,6 +63,10 @@ def load_heldout(path: Path) -> list[Case]:
     if not isinstance(raw, dict) or not isinstance(raw.get("cases"), list):
         raise ValueError("expected a mapping with a 'cases' list")
     default_now = _moment(raw.get("now", "2026-06-01T10:00:00+08:00"))
+    scored_raw = raw.get("scored", ["intent", *ENTITY_NAMES])
+    if not isinstance(scored_raw, list) or not set(scored_raw) <= {"intent", *ENTITY_NAMES}:
+        raise ValueError(f"'scored' must list some of: intent, {', '.join(ENTITY_NAMES)}")
+    scored = frozenset(scored_raw) - {"intent"}
     cases = []
     for n, item in enumerate(raw["cases"]):
         intent = item.get("intent")
@@ -59,11 +76,12 @@ def load_heldout(path: Path) -> list[Case]:
         unknown = set(entities) - set(ENTITY_NAMES)
         if unknown:
             raise ValueError(f"cases[{n}]: unknown entities {sorted(unknown)}")
-        if "time" in entities:
+        if entities.get("time") is not None:
             start, end = entities["time"]
             entities["time"] = (_moment(start), _moment(end))
+        entities = {k: v for k, v in entities.items() if v is not None}  # null: expected absent
         now = _moment(item["now"]) if "now" in item else default_now
-        cases.append(Case(str(item["text"]), intent, now, entities))
+        cases.append(Case(str(item["text"]), intent, now, entities, scored))
     return cases
 
 
@@ -102,6 +120,8 @@ def score(cases: list[Case], results: list[NluResult]) -> dict[str, Any]:
     for name in ENTITY_NAMES:
         counts: Counter[str] = Counter()
         for c, r in zip(cases, results, strict=True):
+            if name not in c.scored:
+                continue
             want, got = _expected(c, name), _value(r, name)
             if want is not None and got == want:
                 counts["tp"] += 1
@@ -110,7 +130,19 @@ def score(cases: list[Case], results: list[NluResult]) -> dict[str, Any]:
                 counts["fn"] += want is not None
         p, rec, f1 = _prf(counts["tp"], counts["fp"], counts["fn"])
         entity_scores[name] = {"precision": p, "recall": rec, "f1": f1, "support": counts["tp"] + counts["fn"]}
-    timed = [(c, r) for c, r in zip(cases, results, strict=True) if "time" in c.entities]
+    requests = [(c, r) for c, r in zip(cases, results, strict=True) if c.intent == REQUEST and "service" in c.scored]
+    service_ok = [_value(r, "service") == _expected(c, "service") for c, r in requests]
+    request_ok = [ok and r.intent == REQUEST for ok, (_, r) in zip(service_ok, requests, strict=True)]
+    service_errors = [
+        {"text": c.text, "want": str(_expected(c, "service")), "got": str(_value(r, "service")), "intent": r.intent}
+        for ok, (c, r) in zip(service_ok, requests, strict=True)
+        if not ok
+    ]
+    intent_confusion = Counter(
+        f"{c.intent} → {r.intent}" for c, r in zip(cases, results, strict=True) if c.intent != r.intent
+    )
+    service_confusion = Counter(f"{e['want']} → {e['got']}" for e in service_errors)
+    timed = [(c, r) for c, r in zip(cases, results, strict=True) if "time" in c.entities and "time" in c.scored]
     time_ok = sum(_value(r, "time") == c.entities["time"] for c, r in timed)
     time_errors = [
         {"text": c.text, "want": _fmt_window(c.entities["time"]), "got": _fmt_window(_value(r, "time"))}
@@ -123,6 +155,12 @@ def score(cases: list[Case], results: list[NluResult]) -> dict[str, Any]:
         "intent_macro_f1": sum(f1s) / len(f1s) if f1s else 0.0,
         "per_intent": per_intent,
         "intent_errors": dict(errors),
+        "intent_confusion": dict(intent_confusion.most_common()),
+        "request_cases": len(requests),
+        "service_accuracy": sum(service_ok) / len(requests) if requests else 0.0,
+        "request_accuracy": sum(request_ok) / len(requests) if requests else 0.0,
+        "service_errors": service_errors,
+        "service_confusion": dict(service_confusion.most_common()),
         "entities": entity_scores,
         "time_window_correct": time_ok / len(timed) if timed else 0.0,
         "time_cases": len(timed),
@@ -149,26 +187,46 @@ async def evaluate_client(client: NluClient, config: AppConfig, cases: list[Case
     return {"rasa": score(cases, results), "baseline": score(cases, [baseline.parse(c.text) for c in cases])}
 
 
-def format_report(report: dict[str, Any]) -> str:
+PER_CASE_KEYS = ("intent_errors", "service_errors", "time_errors")
+
+
+def summary_only(report: dict[str, Any]) -> dict[str, Any]:
+    """The report without anything per case or per label (for the frozen held-out file)."""
+    drop = {*PER_CASE_KEYS, "intent_confusion", "service_confusion", "per_intent"}
+    return {system: {k: v for k, v in s.items() if k not in drop} for system, s in report.items()}
+
+
+def format_report(report: dict[str, Any], *, summary: bool = False) -> str:
+    """Readable report; `summary` prints aggregate figures only (no texts, no confusions)."""
     lines: list[str] = []
-    for system in ("rasa", "baseline"):
-        s = report[system]
-        title = "Rasa + normaliser" if system == "rasa" else "keyword baseline"
+    for system, s in report.items():
+        title = {"rasa": "Rasa + normaliser", "baseline": "keyword baseline"}.get(system, system)
         lines += [
-            f"== {title} on {s['cases']} held-out utterances ==",
+            f"== {title} on {s['cases']} utterances ==",
             f"intent accuracy   {s['intent_accuracy']:.3f}",
             f"intent macro-F1   {s['intent_macro_f1']:.3f}",
+            f"service accuracy  {s['service_accuracy']:.3f} ({s['request_cases']} requests, null included)",
+            f"request accuracy  {s['request_accuracy']:.3f} (intent and service right)",
             f"time windows      {s['time_window_correct']:.3f} correct ({s['time_cases']} cases)",
             "entity            precision  recall  F1     support",
         ]
         for name, e in s["entities"].items():
             lines.append(f"  {name:<15} {e['precision']:.3f}      {e['recall']:.3f}   {e['f1']:.3f}  {e['support']}")
+        if summary or system != "rasa":
+            lines.append("")
+            continue
+        lines.append("intent confusion (labelled → predicted: count):")
+        lines += [f"  {pair}: {n}" for pair, n in s["intent_confusion"].items()]
+        lines.append("service confusion (labelled → predicted: count):")
+        lines += [f"  {pair}: {n}" for pair, n in s["service_confusion"].items()]
         lines.append("per-intent errors:")
         for intent, errs in sorted(s["intent_errors"].items()):
             lines.append(f"  {intent} ({len(errs)}):")
-            if system == "rasa":
-                lines += [f"    {e['text']!r} → {e['got']} ({e['confidence']})" for e in errs]
-        if system == "rasa" and s["time_errors"]:
+            lines += [f"    {e['text']!r} → {e['got']} ({e['confidence']})" for e in errs]
+        if s["service_errors"]:
+            lines.append("service errors:")
+            lines += [f"  {e['text']!r}: want {e['want']}, got {e['got']} ({e['intent']})" for e in s["service_errors"]]
+        if s["time_errors"]:
             lines.append("time errors:")
             lines += [f"  {e['text']!r}: want {e['want']}, got {e['got']}" for e in s["time_errors"]]
         lines.append("")

@@ -3,12 +3,18 @@
 Rasa's span, when it resolves, wins; otherwise a deterministic rule over the whole text fills
 the gap (a phone number, a time phrase, a menu word Rasa did not tag).  Time is always
 resolved from the whole text, because Rasa often tags 明天 but not the 上午 after it.
+
+The service of a request combines two readings (`Normaliser.request_service`): the service
+classifier, which reads the whole message (per-service intents, see nlu/examples.py), and the
+menu words found in it.  The classifier decides when it is sure; when it is not, a menu word in
+the text decides, and without one its best guess stands.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -33,6 +39,19 @@ T = TypeVar("T")
 # Where a menu word in the text is not about ordering (大喇叭讲的那个补贴, 辛苦大家了), the
 # text scan would only invent a service; Rasa's own span still counts.
 _NO_SERVICE_INTENTS = frozenset({"ask_broadcast", "talk_to_staff", "greet", "goodbye", "thanks", "affirm", "deny"})
+
+# The classifier's share of the request's probability above which it overrules menu words.
+SURE_SHARE = 0.5
+
+
+@dataclass(frozen=True)
+class ServiceGuess:
+    """The service classifier's best reading of a request: a menu id (None: no identifiable
+    service) and its share of the request_service probability."""
+
+    service: str | None
+    share: float
+
 
 _VILLAGE_GUESS = re.compile(r"([\u4e00-\u9fff]{2})(村|屯|庄|湾)")
 
@@ -70,6 +89,21 @@ class Normaliser:
         return None
 
     def _service(
+        self,
+        text: str,
+        raw: Iterable[dict[str, Any]],
+        values: list[str] | None,
+        intent: str | None,
+        guess: ServiceGuess | None = None,
+    ) -> str | None:
+        from_words = self._service_from_words(text, raw, values, intent)
+        if guess is None:
+            return from_words
+        if guess.share >= SURE_SHARE and guess.service is not None:
+            return guess.service
+        return from_words or guess.service
+
+    def _service_from_words(
         self, text: str, raw: Iterable[dict[str, Any]], values: list[str] | None, intent: str | None
     ) -> str | None:
         from_rasa = _first(values, self.service)
@@ -95,6 +129,7 @@ class Normaliser:
         received_at: datetime,
         *,
         intent: str | None = None,
+        guess: ServiceGuess | None = None,
     ) -> Entities:
         spans: dict[str, list[str]] = {}
         for e in raw:
@@ -102,7 +137,7 @@ class Normaliser:
             if isinstance(name, str) and value is not None:
                 spans.setdefault(name, []).append(str(value))
         return Entities(
-            service=self._service(text, raw, spans.get("service"), intent),
+            service=self._service(text, raw, spans.get("service"), intent, guess),
             village=_first(spans.get("village"), self.village) or self.village_in_text(text),
             # Rasa's time spans are substrings of the text; the text resolver already saw them.
             time=self.time(text, received_at),

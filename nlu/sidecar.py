@@ -93,12 +93,17 @@ async def _run(cmd: list[str], *, cwd: Path, log_path: Path) -> int:
 async def ensure_model(config: AppConfig) -> tuple[Path, Build, float | None]:
     """The trained model for the current data: (path, build, training seconds or None if cached)."""
     b = build(config)
-    cache = model_cache_dir()
+    model, seconds = await ensure_model_for(b, model_cache_dir())
+    return model, b, seconds
+
+
+async def ensure_model_for(b: Build, cache: Path) -> tuple[Path, float | None]:
+    """The model of build `b` in the cache dir `cache`, trained if missing: (path, seconds or None)."""
     cache.mkdir(parents=True, exist_ok=True)
     model = cache / f"{b.fingerprint}.tar.gz"
     if model.exists():
         _touch_and_prune(model)
-        return model, b, None
+        return model, None
     lock_path = cache / f"{b.fingerprint}.lock"
     with lock_path.open("w") as lock:
         # Another session may be training the same data: wait for it (in a thread, the event
@@ -106,12 +111,12 @@ async def ensure_model(config: AppConfig) -> tuple[Path, Build, float | None]:
         await asyncio.to_thread(fcntl.flock, lock, fcntl.LOCK_EX)
         try:
             if model.exists():
-                return model, b, None
+                return model, None
             started = time.monotonic()
             seconds = await _train(b, model)
             _touch_and_prune(model)
             log.info("nlu: trained Rasa model %s in %.0fs", b.fingerprint, time.monotonic() - started)
-            return model, b, seconds
+            return model, seconds
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
@@ -181,10 +186,12 @@ class RasaSidecar:
         config: AppConfig,
         *,
         port: int | None = None,
+        model: Path | None = None,
         startup_timeout: float = 180.0,
         watchdog_interval: float = 2.0,
     ) -> None:
         self.config = config
+        self._fixed_model = model  # serve this model instead of the one of the current data
         self.external = config.nlu.url
         self.port = port or config.nlu.port
         self.startup_timeout = startup_timeout
@@ -213,7 +220,10 @@ class RasaSidecar:
                 log.warning("nlu: external Rasa server at %s is not answering yet", self.external)
             return
         self._stopping = False
-        self.model, _, self.training_seconds = await ensure_model(self.config)
+        if self._fixed_model is not None:
+            self.model = self._fixed_model
+        else:
+            self.model, _, self.training_seconds = await ensure_model(self.config)
         await self._spawn()
         self._watchdog = asyncio.create_task(self._watch(), name="rasa-watchdog")
 

@@ -20,6 +20,7 @@ import threading
 from collections.abc import Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
+from pathlib import Path
 
 from core.config import AppConfig, load_config
 from nlu.generate import fingerprint, render
@@ -46,11 +47,11 @@ class _LoopThread:
 
 
 class ThreadedSidecar:
-    def __init__(self, config: AppConfig, port: int | None = None) -> None:
+    def __init__(self, config: AppConfig, port: int | None = None, model: Path | None = None) -> None:
         local = config.model_copy(update={"nlu": config.nlu.model_copy(update={"url": None})})
         self._loop = _LoopThread()
         # A shared test machine can be slow to load TensorFlow: wait longer than the app does.
-        self.sidecar = RasaSidecar(local, port=port or free_port(), startup_timeout=STARTUP_TIMEOUT)
+        self.sidecar = RasaSidecar(local, port=port or free_port(), model=model, startup_timeout=STARTUP_TIMEOUT)
 
     @property
     def url(self) -> str:
