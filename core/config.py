@@ -157,6 +157,7 @@ class NluSettings(Strict):
     port: int = Field(default=5005, ge=1024, le=65535)
     confidence_threshold: float = Field(default=0.5, ge=0.0, le=1.0)
     timeout_seconds: float = Field(default=2.0, gt=0, le=60)
+    workers: int = Field(default=1, ge=1, le=8)  # Rasa processes serving the model (nlu/sidecar.py)
 
 
 class TelegramSettings(Strict):

@@ -49,8 +49,6 @@ log = logging.getLogger(__name__)
 MAX_CHARS = 500
 # Trained (nlu/data/examples.yml) so off-topic chat has a home; never shown outside the client.
 OUT_OF_SCOPE = "out_of_scope"
-# Two contract intents this close in (summed) confidence: we cannot tell, so we ask.
-AMBIGUITY = 0.05
 # Rating stars are the only symbols that mean something on their own (⭐⭐⭐⭐ → rate_order).
 _MEANINGFUL_SYMBOLS = frozenset("⭐★☆")
 
@@ -228,7 +226,7 @@ class NluClient:
         ranked, guess = classify(reply)
         if not ranked:
             return FALLBACK_INTENT, 0.0, entities, "bad_response", None
-        (name, confidence), runner_up = ranked[0], (ranked[1][1] if len(ranked) > 1 else 0.0)
+        name, confidence = ranked[0]
         if reply["intent"].get("name") == FALLBACK_INTENT:  # a model with Rasa's FallbackClassifier
             return FALLBACK_INTENT, _confidence(reply["intent"]), entities, "rasa_fallback", None
         if name == OUT_OF_SCOPE:
@@ -237,8 +235,6 @@ class NluClient:
             return FALLBACK_INTENT, confidence, entities, "bad_response", None
         if confidence < self.threshold:
             return FALLBACK_INTENT, confidence, entities, "low_confidence", guess
-        if confidence - runner_up < AMBIGUITY:
-            return FALLBACK_INTENT, confidence, entities, "ambiguous", guess
         return name, confidence, entities, None, guess
 
     async def aclose(self) -> None:

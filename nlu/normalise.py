@@ -4,10 +4,10 @@ Rasa's span, when it resolves, wins; otherwise a deterministic rule over the who
 the gap (a phone number, a time phrase, a menu word Rasa did not tag).  Time is always
 resolved from the whole text, because Rasa often tags 明天 but not the 上午 after it.
 
-The service of a request combines two readings (`Normaliser.request_service`): the service
-classifier, which reads the whole message (per-service intents, see nlu/examples.py), and the
-menu words found in it.  The classifier decides when it is sure; when it is not, a menu word in
-the text decides, and without one its best guess stands.
+The service of a request combines two readings: the service classifier, which reads the
+whole message (per-service intents, see nlu/examples.py), and the menu words found in it.  The
+classifier decides when it is sure; when it is not, a menu word in the text decides, and
+without one its best guess stands.  A correction (不是A 是B, 别派A了 要B) is read from B on.
 """
 
 from __future__ import annotations
@@ -53,6 +53,12 @@ class ServiceGuess:
     share: float
 
 
+# 不是修冰箱 是剃头 / 别派电工了 要修电视的 / 刚才说错了 不要理发 要医生: what follows the
+# second verb is what the resident wants.
+_CORRECTION = re.compile(
+    r"(?:不是|别派|别叫|不要|不用)[^是要]{1,12}?(?:了)?[\s,，。!！]*(?:而是|是|要|换成|改成)(?P<wanted>.+)"
+)
+
 _VILLAGE_GUESS = re.compile(r"([\u4e00-\u9fff]{2})(村|屯|庄|湾)")
 
 
@@ -96,6 +102,10 @@ class Normaliser:
         intent: str | None,
         guess: ServiceGuess | None = None,
     ) -> str | None:
+        if intent not in _NO_SERVICE_INTENTS and (corrected := _CORRECTION.search(text)):
+            wanted = self.service_in_text(corrected.group("wanted"))
+            if wanted:
+                return wanted
         from_words = self._service_from_words(text, raw, values, intent)
         if guess is None:
             return from_words

@@ -187,6 +187,7 @@ class RasaSidecar:
         *,
         port: int | None = None,
         model: Path | None = None,
+        workers: int | None = None,
         startup_timeout: float = 180.0,
         watchdog_interval: float = 2.0,
     ) -> None:
@@ -204,10 +205,21 @@ class RasaSidecar:
         self._stopping = False
         self._adopted = False  # using a healthy sidecar we found running, not our child
         self._log_path = LOG_DIR / f"rasa-{self.port}.log"
+        # Rasa answers on one core (one Python process); more workers are more processes
+        # serving the same model, each its own sidecar on the next free port.
+        self.workers = workers or config.nlu.workers
+        self._siblings: list[RasaSidecar] = []
 
     @property
     def url(self) -> str:
-        return self.external.rstrip("/") if self.external else f"http://127.0.0.1:{self.port}"
+        """The server(s) to parse with; several workers are listed comma-separated (NluClient)."""
+        if self.external:
+            return self.external.rstrip("/")
+        return ",".join([self._own_url, *(s._own_url for s in self._siblings)])
+
+    @property
+    def _own_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
 
     @property
     def pid(self) -> int | None:
@@ -226,9 +238,22 @@ class RasaSidecar:
             self.model, _, self.training_seconds = await ensure_model(self.config)
         await self._spawn()
         self._watchdog = asyncio.create_task(self._watch(), name="rasa-watchdog")
+        try:
+            for _ in range(self.workers - 1):
+                sibling = RasaSidecar(
+                    self.config, port=free_port(), model=self.model, workers=1, watchdog_interval=self.watchdog_interval
+                )
+                self._siblings.append(sibling)
+                await sibling.start()
+        except BaseException:
+            await self.stop()
+            raise
 
     async def stop(self) -> None:
         self._stopping = True
+        siblings, self._siblings = self._siblings, []
+        for sibling in siblings:
+            await sibling.stop()
         await cancel_and_wait(self._watchdog)
         self._watchdog = None
         await self._kill()
@@ -239,9 +264,10 @@ class RasaSidecar:
 
     async def _loaded_model(self, timeout: float = 2.0) -> str | None:
         try:
+            base = self.external.rstrip("/").split(",")[0] if self.external else self._own_url
             async with httpx.AsyncClient(timeout=timeout, trust_env=False) as http:
-                root = await http.get(f"{self.url}/")
-                status = await http.get(f"{self.url}/status")
+                root = await http.get(f"{base}/")
+                status = await http.get(f"{base}/status")
             if root.status_code != 200 or status.status_code != 200:
                 return None
             model = status.json().get("model_file")
