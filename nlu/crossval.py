@@ -31,7 +31,7 @@ from core.config import PROJECT_ROOT, AppConfig
 from nlu import FALLBACK_INTENT
 from nlu.client import NluClient, clean_text, unreadable
 from nlu.evaluate import Case, score
-from nlu.examples import REQUEST, Example, load_examples
+from nlu.examples import REQUEST, Example, training_examples
 from nlu.generate import build
 from nlu.result import NluResult
 from nlu.sidecar import RasaSidecar, ensure_model_for, free_port
@@ -111,7 +111,7 @@ async def cross_validate(
 ) -> dict[str, Any]:
     """Train k models, parse each fold's held-back examples, score them all together."""
     say = progress or (lambda msg: log.info("nlu cv: %s", msg))
-    examples = list(load_examples()) if examples is None else examples
+    examples = training_examples() if examples is None else examples
     parts = folds(examples, k)
     cases: list[Case] = []
     results: list[NluResult] = []

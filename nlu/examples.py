@@ -23,6 +23,8 @@ from pathlib import Path
 import yaml
 
 EXAMPLES_PATH = Path(__file__).resolve().parent / "data" / "examples.yml"
+# Labelled messages exported from the review inbox (nlu/review.py), same format; generated.
+REVIEWED_PATH = Path(__file__).resolve().parent.parent / "var" / "nlu-review" / "examples.yml"
 REQUEST = "request_service"
 NO_SERVICE = "none"
 SEPARATOR = "+"
@@ -86,3 +88,15 @@ def parse_examples(raw: object) -> list[Example]:
 @cache
 def load_examples(path: Path = EXAMPLES_PATH) -> tuple[Example, ...]:
     return tuple(parse_examples(yaml.safe_load(path.read_text(encoding="utf-8"))))
+
+
+def training_examples(reviewed: Path = REVIEWED_PATH) -> list[Example]:
+    """The source's examples plus the review inbox's export, if any (a sentence once)."""
+    examples = list(load_examples())
+    if reviewed.exists():
+        seen = {ex.text for ex in examples}
+        for ex in parse_examples(yaml.safe_load(reviewed.read_text(encoding="utf-8")) or {}):
+            if ex.text not in seen:
+                seen.add(ex.text)
+                examples.append(ex)
+    return examples

@@ -29,7 +29,7 @@ from pathlib import Path
 import yaml
 
 from core.config import PROJECT_ROOT, AppConfig, load_config
-from nlu.examples import NO_SERVICE, REQUEST, Example, load_examples, rasa_intent
+from nlu.examples import NO_SERVICE, REQUEST, Example, rasa_intent, training_examples
 from nlu.lexicon import Lexicon, TermIndex
 
 SOURCE_DIR = Path(__file__).resolve().parent
@@ -122,7 +122,7 @@ def render(config: AppConfig, examples: list[Example] | None = None) -> dict[str
     `examples` replaces the source's examples (cross-validation trains on a subset)."""
     lexicon = Lexicon.from_config(config)
     rasa_config = yaml.safe_load((SOURCE_DIR / "config.yml").read_text(encoding="utf-8"))
-    examples = list(load_examples()) if examples is None else examples
+    examples = training_examples() if examples is None else examples
     blocks, used = _training_data(examples, config, lexicon)
 
     # A literal block style keeps the training files readable for whoever debugs them.

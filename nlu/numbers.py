@@ -98,17 +98,17 @@ def rating_value(span: str) -> int | None:
 
 
 # ---------------------------------------------------------------- phones
-_PHONE_RE = re.compile(r"(?<![\d])(1[3-9]\d(?:[\s-]?\d){8})(?!\d)")
-_LANDLINE_RE = re.compile(r"(?<![\d])(0\d{2,3}[\s-]?\d{7,8})(?!\d)")
-_SPOKEN_PHONE_RE = re.compile(r"[幺一][三四五六七八九](?:[零〇幺一二三四五六七八九]\s*){9}")
+PHONE_RE = re.compile(r"(?<![\d])(1[3-9]\d(?:[\s-]?\d){8})(?!\d)")
+LANDLINE_RE = re.compile(r"(?<![\d])(0\d{2,3}[\s-]?\d{7,8})(?!\d)")
+SPOKEN_PHONE_RE = re.compile(r"[幺一][三四五六七八九](?:[零〇幺一二三四五六七八九]\s*){9}")
 
 
 def find_phone(text: str) -> str | None:
-    for rx in (_PHONE_RE, _LANDLINE_RE):
+    for rx in (PHONE_RE, LANDLINE_RE):
         m = rx.search(text)
         if m:
             return re.sub(r"\D", "", m.group(1))
-    m = _SPOKEN_PHONE_RE.search(text)
+    m = SPOKEN_PHONE_RE.search(text)
     if m:
         return re.sub(r"\s", "", m.group(0)).translate(_SPOKEN_DIGITS)
     return None
@@ -119,14 +119,14 @@ def phone_value(span: str) -> str | None:
 
 
 # ---------------------------------------------------------------- order numbers
-_ORDER_RE = re.compile(r"(?<![\d])(#?\s*\d{3}[\s-]?\d{3})(?![\d])")
+ORDER_RE = re.compile(r"(?<![\d])(#?\s*\d{3}[\s-]?\d{3})(?![\d])")
 _ORDER_CONTEXT_RE = re.compile(r"(?:单号|订单号?|编号|号码|单子|[第#])\s*(?:是|为)?\s*([零〇幺一二三四五六七八九]{6})")
 
 
 def find_order_id(text: str) -> str | None:
     # Phones first: their digits would otherwise look like two order numbers.
-    masked = _PHONE_RE.sub(" ", _LANDLINE_RE.sub(" ", text))
-    for m in _ORDER_RE.finditer(masked):
+    masked = PHONE_RE.sub(" ", LANDLINE_RE.sub(" ", text))
+    for m in ORDER_RE.finditer(masked):
         number = normalise_order_number(m.group(1))
         if number:
             return number
