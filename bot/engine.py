@@ -22,6 +22,7 @@ from bot.state import Conversation, ConversationStore
 from bot.turn import Turn
 from bot.voice import setting as voice_setting
 from core.app import AppContext
+from nlu.review import ReviewQueue
 from orders import OrderError, Orders
 from people.service import People
 
@@ -47,6 +48,7 @@ class DialogueEngine:
         self.people = People(ctx.db, ctx.config, ctx.clock)
         self.signer = signer or CallbackSigner.from_db(ctx.db)
         self.store = ConversationStore(ctx.db)
+        self.review = ReviewQueue(ctx.db, ctx.config, ctx.clock)
         self._locks: dict[str, asyncio.Lock] = {}
         # SQLite takes one writer at a time and its busy handler sleeps (up to 100 ms) on a
         # lock conflict, so all of the bot's database work runs on one thread there; the
@@ -108,6 +110,9 @@ class DialogueEngine:
 
     def _turn(self, conv: Conversation, inbound: Inbound, result: NluResult | None) -> Outcome:
         who = self.people.identify(inbound.user_key)
+        if result is not None and who.staff is None and not who.memberships:
+            # A resident's message the NLU missed goes to the review inbox (masked).
+            self.review.note(inbound.text, result, village_id=conv.profile.get("village"))
         turn = Turn(self.ctx, self.orders, self.people, self.signer, conv, who, inbound, self.ctx.clock(), result)
         try:
             self._route(turn)

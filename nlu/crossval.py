@@ -83,7 +83,8 @@ async def _fold_replies(
     started = time.monotonic()
     model, seconds = await ensure_model_for(b, root / "models")
     say(f"model {b.fingerprint}: " + (f"trained in {seconds:.0f}s" if seconds else "cached"))
-    sidecar = RasaSidecar(config, port=free_port(), model=model)
+    # A loaded machine can take minutes to import TensorFlow: wait as the test peer does.
+    sidecar = RasaSidecar(config, port=free_port(), model=model, startup_timeout=600.0)
     await sidecar.start()
     try:
         client = NluClient(sidecar.url, config, timeout=30.0, threshold=config.nlu.confidence_threshold)

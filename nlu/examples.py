@@ -15,6 +15,7 @@ back into the DESIGN.md intent `request_service`.  `[text](entity)` marks an ent
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -24,7 +25,14 @@ import yaml
 
 EXAMPLES_PATH = Path(__file__).resolve().parent / "data" / "examples.yml"
 # Labelled messages exported from the review inbox (nlu/review.py), same format; generated.
-REVIEWED_PATH = Path(__file__).resolve().parent.parent / "var" / "nlu-review" / "examples.yml"
+DEFAULT_REVIEWED = Path(__file__).resolve().parent.parent / "var" / "nlu-review" / "examples.yml"
+
+
+def reviewed_path() -> Path:
+    """Where the review inbox exports to (XIANGYIN_NLU_REVIEWED overrides; tests use a tmp dir)."""
+    return Path(os.environ.get("XIANGYIN_NLU_REVIEWED", DEFAULT_REVIEWED))
+
+
 REQUEST = "request_service"
 NO_SERVICE = "none"
 SEPARATOR = "+"
@@ -90,8 +98,9 @@ def load_examples(path: Path = EXAMPLES_PATH) -> tuple[Example, ...]:
     return tuple(parse_examples(yaml.safe_load(path.read_text(encoding="utf-8"))))
 
 
-def training_examples(reviewed: Path = REVIEWED_PATH) -> list[Example]:
+def training_examples(reviewed: Path | None = None) -> list[Example]:
     """The source's examples plus the review inbox's export, if any (a sentence once)."""
+    reviewed = reviewed or reviewed_path()
     examples = list(load_examples())
     if reviewed.exists():
         seen = {ex.text for ex in examples}

@@ -31,7 +31,7 @@ from core.config import AppConfig
 from core.db import Database
 from core.errors import InvalidInput, NotFound
 from nlu import FALLBACK_INTENT, INTENTS
-from nlu.examples import NO_SERVICE, REQUEST, REVIEWED_PATH
+from nlu.examples import NO_SERVICE, REQUEST, reviewed_path
 from nlu.mask import Masker
 from nlu.models import ReviewItem
 from nlu.result import NluResult
@@ -89,12 +89,12 @@ def miss_reason(result: NluResult) -> str | None:
 
 class ReviewQueue:
     def __init__(
-        self, db: Database, config: AppConfig, clock: Clock = system_clock, export_path: Path = REVIEWED_PATH
+        self, db: Database, config: AppConfig, clock: Clock = system_clock, export_path: Path | None = None
     ) -> None:
         self.db = db
         self.config = config
         self.clock = clock
-        self.export_path = export_path
+        self.export_path = export_path or reviewed_path()
         self._masker = Masker(config)
         self._services = {s.id for s in config.menu.all_services}
 
@@ -134,34 +134,53 @@ class ReviewQueue:
         return item_id
 
     # ------------------------------------------------------------ the inbox
-    def items(self, status: str | None = NEW, limit: int = 200) -> list[ReviewView]:
+    def items(
+        self, status: str | None = NEW, limit: int = 200, villages: frozenset[str] | None = None
+    ) -> list[ReviewView]:
+        """The inbox, newest first; `villages`: only what an admin of those villages may see
+        (a message with no village only for an admin of every village)."""
         with self.db.session() as s:
             q = select(ReviewItem).order_by(ReviewItem.created_at.desc(), ReviewItem.id.desc()).limit(limit)
             if status:
                 q = q.where(ReviewItem.status == status)
-            return [_view(r) for r in s.scalars(q)]
+            rows = [_view(r) for r in s.scalars(q)]
+        return [r for r in rows if self.visible(r, villages)]
 
-    def counts(self) -> dict[str, int]:
-        with self.db.session() as s:
-            statuses = list(s.scalars(select(ReviewItem.status)))
+    def visible(self, item: ReviewView, villages: frozenset[str] | None) -> bool:
+        if villages is None:
+            return True
+        return item.village_id in villages if item.village_id else set(self.config.villages) <= villages
+
+    def counts(self, villages: frozenset[str] | None = None) -> dict[str, int]:
+        statuses = [i.status for i in self.items(None, limit=100_000, villages=villages)]
         return {k: statuses.count(k) for k in (NEW, LABELLED, IRRELEVANT)}
 
-    def label(self, item_id: int, intent: str, service: str | None, staff_id: str) -> ReviewView:
+    def label(
+        self, item_id: int, intent: str, service: str | None, staff_id: str, villages: frozenset[str] | None = None
+    ) -> ReviewView:
         """Set the right intent (and service, for a request); a relabel replaces the old label."""
         if intent not in INTENTS:
             raise InvalidInput("意图不对", f"unknown intent {intent!r}")
         if intent == REQUEST and service is not None and service not in self._services:
             raise InvalidInput("菜单里没有这项服务", f"unknown service {service!r}")
-        return self._decide(item_id, LABELLED, intent, service if intent == REQUEST else None, staff_id)
+        return self._decide(item_id, LABELLED, intent, service if intent == REQUEST else None, staff_id, villages)
 
-    def dismiss(self, item_id: int, staff_id: str) -> ReviewView:
+    def dismiss(self, item_id: int, staff_id: str, villages: frozenset[str] | None = None) -> ReviewView:
         """Not something the NLU should learn (spam, a test, nonsense)."""
-        return self._decide(item_id, IRRELEVANT, None, None, staff_id)
+        return self._decide(item_id, IRRELEVANT, None, None, staff_id, villages)
 
-    def _decide(self, item_id: int, status: str, intent: str | None, service: str | None, staff_id: str) -> ReviewView:
+    def _decide(
+        self,
+        item_id: int,
+        status: str,
+        intent: str | None,
+        service: str | None,
+        staff_id: str,
+        villages: frozenset[str] | None,
+    ) -> ReviewView:
         with self.db.session() as s:
             row = s.get(ReviewItem, item_id)
-            if row is None:
+            if row is None or not self.visible(_view(row), villages):
                 raise NotFound("没有这条消息", f"review item {item_id}")
             row.status, row.label_intent, row.label_service = status, intent, service
             row.labelled_by, row.labelled_at = staff_id, self.clock()

@@ -83,9 +83,9 @@ def create_app(
     _install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
-    from web.routes import account, api, api_broadcasts, broadcasts, orders, people, reports
+    from web.routes import account, api, api_broadcasts, broadcasts, nlu_review, orders, people, reports
 
-    for module in (account, orders, broadcasts, people, reports, api, api_broadcasts):
+    for module in (account, orders, broadcasts, people, reports, nlu_review, api, api_broadcasts):
         app.include_router(module.router)
     return app
 
