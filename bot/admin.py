@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from bot import texts
+from bot.actions import Action
 from bot.announce import AnnounceUnavailable, draft_announcement
 from bot.turn import Turn, rows_of
 from core.actors import Actor
@@ -31,7 +32,7 @@ def announce(turn: Turn, text: str) -> None:
     assert staff is not None
     if not text.strip():
         turn.conv.step = "announce"
-        turn.say(texts.ASK_ANNOUNCE, ((turn.step_button("算了", "ax"),),))
+        turn.say(texts.ASK_ANNOUNCE, ((turn.button("算了", Action.drop_announcement),),))
         return
     turn.conv.step = None
     try:
@@ -47,6 +48,11 @@ def announce(turn: Turn, text: str) -> None:
         turn.say(message)
         return
     turn.say(f"广播稿已经存好(第 {drafted.id} 号,{drafted.status_label}),审核通过以后就会按时播出。")
+
+
+def drop_announcement(turn: Turn) -> None:
+    turn.conv.step = None
+    turn.say("好的,不发了。", edit=True)
 
 
 def list_orders(turn: Turn) -> None:
@@ -65,7 +71,9 @@ def list_orders(turn: Turn) -> None:
         lines.append(f"{mark}{texts.order_line(turn.config, item.order, turn.now)} {village}")
     turn.say("\n".join(lines))
     for order in [item.order for item in work if item.needs_hand][:MAX_WITH_BUTTONS]:
-        buttons = [turn.button(f"改派给{t.name}", "ra", order.id, t.id) for t in candidate_teams(turn, order)]
+        buttons = [
+            turn.button(f"改派给{t.name}", Action.reassign, order.id, t.id) for t in candidate_teams(turn, order)
+        ]
         why = "没人接,已超时" if order.accept_deadline and order.accept_deadline <= turn.now else "需要安排"
         text = f"{texts.order_card(turn.config, order, turn.now)}\n情况:{why}"
         turn.say(text + ("" if buttons else "\n没有别的服务队能接这个单。"), rows_of(buttons, 1))

@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import ParamSpec, TypeVar
 
 from bot import admin, loudspeaker, ordering, residents, texts, volunteers
+from bot.actions import Action, read_press
 from bot.callbacks import CallbackSigner
 from bot.messages import Inbound, InboundKind, Outcome
 from bot.nlu import Entities, Nlu, NluResult
@@ -34,9 +35,6 @@ MAX_TEXT = 1000  # longer messages are pasted documents, not requests
 DRAFT_STEPS = frozenset({*ordering.STEPS, "confirm", "fix"})
 # Steps whose typed answer is free text the NLU need not read.
 FREE_TEXT_STEPS = frozenset({"comment", "announce"})
-# Buttons tied to one question: they carry the conversation's step number.
-DIALOGUE_BUTTONS = frozenset({"t", "s", "v", "w", "n", "ok", "no", "f", "x", "rc", "p", "hv", "ax"})
-ORDER_BUTTONS = frozenset({"c", "cy", "cn", "r", "a", "d", "ra"})
 SMALL_TALK = {"greet": texts.GREETING, "goodbye": texts.GOODBYE, "thanks": texts.THANKS}
 
 
@@ -255,71 +253,50 @@ class DialogueEngine:
     # ------------------------------------------------------------ buttons
     def _button(self, turn: Turn) -> None:
         parts = self.signer.verify(turn.who.user_key, turn.inbound.data)
-        if not parts:
+        press = read_press(parts) if parts else None
+        if press is None:
             # Forged, foreign or garbled data: say nothing about any order.
-            log.info("bot: refused a button with invalid signature")
+            log.info("bot: refused a button with invalid signature or data")
             turn.say(texts.STALE)
             return
-        kind, args = parts[0], parts[1:]
-        if turn.conv.step == "comment" and kind != "rc":
+        if turn.conv.step == "comment" and press.action is not Action.skip_comment:
             residents.finish_rating(turn, None)  # a new action: record the stars without a comment
-        if kind == "menu" and args:
-            self._menu_button(turn, args[0])
-        elif kind == "bc" and args:
-            loudspeaker.today(turn, args[0])
-        elif kind in DIALOGUE_BUTTONS and args:
-            if args[-1] != str(turn.conv.seq):
-                turn.say(texts.STALE)
-                self._resume(turn, announce=False)
-                return
-            self._dialogue_button(turn, kind, args[:-1])
-        elif kind in ORDER_BUTTONS and args and args[0].isdigit():
-            self._order_button(turn, kind, int(args[0]), args[1:])
-        else:
-            turn.say(texts.STALE)
+        if press.step is not None and press.step != turn.conv.seq:
+            turn.say(texts.STALE)  # the answer to a question asked before the last one
+            self._resume(turn, announce=False)
+            return
+        BUTTONS[press.action](turn, *press.args)
 
-    def _menu_button(self, turn: Turn, which: str) -> None:
-        if which == "order":
-            ordering.start(turn)
-            ordering.advance(turn)
-        elif which == "mine":
-            residents.show_orders(turn)
-        elif which == "staff":
-            residents.talk_to_staff(turn, "")
-        elif which == "vol":
-            residents.signup(turn, "")
 
-    def _dialogue_button(self, turn: Turn, kind: str, args: list[str]) -> None:
-        arg = args[0] if args else ""
-        if kind == "rc":
-            residents.finish_rating(turn, None)
-        elif kind == "p" and len(args) == 2 and args[0].isdigit() and args[1].isdigit():
-            volunteers.served(turn, int(args[0]), int(args[1]))
-        elif kind == "hv":
-            residents.talk_to_staff(turn, "", arg)
-        elif kind == "ax":
-            turn.conv.step = None
-            turn.say("好的,不发了。", edit=True)
-        else:
-            ordering.on_button(turn, kind, arg)
-
-    def _order_button(self, turn: Turn, kind: str, order_id: int, rest: list[str]) -> None:
-        if kind == "c":
-            residents.ask_cancel(turn, order_id)
-        elif kind == "cy":
-            residents.do_cancel(turn, order_id)
-        elif kind == "cn":
-            turn.say("好的,不撤了。", edit=True)
-        elif kind == "r" and rest and rest[0] in {"1", "2", "3", "4", "5"}:
-            residents.press_stars(turn, order_id, int(rest[0]))
-        elif kind == "a":
-            volunteers.accept(turn, order_id)
-        elif kind == "d":
-            volunteers.ask_done(turn, order_id)
-        elif kind == "ra" and rest:
-            admin.reassign(turn, order_id, rest[0])
-        else:
-            turn.say(texts.STALE)
+# What each button does (bot.actions names them); every action has exactly one entry.
+BUTTONS: dict[Action, Callable[..., None]] = {
+    Action.start_order: ordering.begin,
+    Action.my_orders: residents.show_orders,
+    Action.find_staff: lambda turn: residents.talk_to_staff(turn, ""),
+    Action.volunteer: lambda turn: residents.signup(turn, ""),
+    Action.hear_broadcast: loudspeaker.today,
+    Action.pick_theme: ordering.pick_theme,
+    Action.show_themes: ordering.show_themes,
+    Action.pick_service: ordering.pick_service,
+    Action.pick_village: ordering.pick_village,
+    Action.pick_time: ordering.pick_time,
+    Action.pick_count: ordering.pick_count,
+    Action.submit_order: ordering.press_submit,
+    Action.change_order: ordering.press_change,
+    Action.fix_field: ordering.press_fix,
+    Action.drop_order: ordering.drop,
+    Action.skip_comment: lambda turn: residents.finish_rating(turn, None),
+    Action.record_served: volunteers.served,
+    Action.staff_village: lambda turn, village_id: residents.talk_to_staff(turn, "", village_id),
+    Action.drop_announcement: admin.drop_announcement,
+    Action.ask_cancel: residents.ask_cancel,
+    Action.confirm_cancel: residents.do_cancel,
+    Action.keep_order: residents.keep_order,
+    Action.rate: residents.press_stars,
+    Action.accept: volunteers.accept,
+    Action.ask_done: volunteers.ask_done,
+    Action.reassign: admin.reassign,
+}
 
 
 def _has_draft_entity(e: Entities) -> bool:

@@ -3,6 +3,7 @@ recordings that are ready, so somebody who was out in the fields can still hear 
 
 from __future__ import annotations
 
+from bot.actions import Action
 from bot.messages import Audio
 from bot.turn import Turn, rows_of
 from broadcasts.models import ItemState
@@ -17,7 +18,7 @@ def today(turn: Turn, village_id: str | None = None) -> None:
     village_id = village_id or turn.conv.profile.get("village")
     village = turn.config.villages.get(village_id or "")
     if village is None:
-        buttons = [turn.button(v.name, "bc", v.id) for v in turn.config.villages.values()]
+        buttons = [turn.button(v.name, Action.hear_broadcast, v.id) for v in turn.config.villages.values()]
         turn.say("您是哪个村的?我把那个村今天的大喇叭念给您听。", rows_of(buttons, 3))
         return
     turn.conv.profile["village"] = village.id

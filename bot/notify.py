@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from bot import texts
+from bot.actions import Action, make_button
 from bot.callbacks import CallbackSigner
 from bot.messages import Notice, Reply
 from bot.models import BotMeta, SentReminder
@@ -93,7 +94,9 @@ class Notifier:
             out.append(_to(resident, f"{mine}暂时没人接,已经告诉工作人员,他们会帮您安排。"))
             out += self._to_staff(order, f"{head}在{self._village(order)},超时没人接,请用 /orders 改派。")
         elif after == S.done:
-            stars = [self.signer.button(resident, texts.stars(n), "r", order.id, n) for n in range(5, 0, -1)]
+            stars = [
+                make_button(self.signer, resident, texts.stars(n), Action.rate, order.id, n) for n in range(5, 0, -1)
+            ]
             rows = ((stars[0], stars[1]), tuple(stars[2:]))
             out.append(Notice(resident, Reply(f"{mine}已经完成了。满意吗?请点星星打个分:", rows)))
         elif after == S.cancelled:
@@ -110,7 +113,7 @@ class Notifier:
         card = texts.order_card(self.config, order, now)
         text = f"有新单子,谁有空?\n{card}\n能去的请点“接单”。"
         return [
-            Notice(key, Reply(text, ((self.signer.button(key, "接单", "a", order.id),),)))
+            Notice(key, Reply(text, ((make_button(self.signer, key, "接单", Action.accept, order.id),),)))
             for key in self.people.team_chat_keys(team.id)
         ]
 
@@ -133,7 +136,7 @@ class Notifier:
         for order in orders:
             for key in self.people.team_chat_keys(order.team_id, only=order.volunteer_id):
                 card = texts.order_card(self.config, order, now, phone=True)
-                button = self.signer.button(key, "完成了", "d", order.id)
+                button = make_button(self.signer, key, "完成了", Action.ask_done, order.id)
                 out.append((order.id, Notice(key, Reply(f"提醒您:这个单子快到时间了。\n{card}", ((button,),)))))
         return out
 

@@ -8,14 +8,19 @@ the others are kept.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from functools import wraps
+from typing import Concatenate, ParamSpec
 
 from bot import texts
+from bot.actions import Action
 from bot.nlu import Entities
 from bot.state import Draft
 from bot.timeslots import choices, describe, slot
 from bot.turn import Turn, rows_of
 from orders import InvalidOrder, OrderRequest
 
+P = ParamSpec("P")
 STEPS = ("service", "village", "time", "count", "phone")
 COUNT_CHOICES = (1, 2, 3, 5, 10)
 FIELD_LABELS = {"service": "服务", "village": "村", "time": "时间", "count": "人数", "phone": "电话"}
@@ -49,10 +54,6 @@ def start(turn: Turn) -> Draft:
             draft.phone = turn.conv.profile.get("phone")
     turn.conv.draft, turn.conv.fixing = draft, False
     return draft
-
-
-def active(turn: Turn) -> bool:
-    return turn.conv.draft is not None
 
 
 def merge(turn: Turn, e: Entities) -> bool:
@@ -134,25 +135,25 @@ def _missing(turn: Turn, draft: Draft, field: str) -> bool:
 
 def ask(turn: Turn, field: str) -> None:
     turn.conv.step = field
-    quit_row = (turn.step_button("不点了", "x"),)
+    quit_row = (turn.button("不点了", Action.drop_order),)
     if field == "service":
         draft = turn.conv.draft
         if draft and draft.theme:
             services = [s for s in _menu(turn) if s.theme == draft.theme]
-            buttons = [turn.step_button(s.name, "s", s.id) for s in services]
-            rows = (*rows_of(buttons, 2), (turn.step_button("看看别的类", "t", "-"), *quit_row))
+            buttons = [turn.button(s.name, Action.pick_service, s.id) for s in services]
+            rows = (*rows_of(buttons, 2), (turn.button("看看别的类", Action.show_themes), *quit_row))
             turn.say(texts.ASK_SERVICE, rows)
         else:
-            buttons = [turn.step_button(t, "t", i) for i, t in enumerate(themes(turn))]
+            buttons = [turn.button(t, Action.pick_theme, i) for i, t in enumerate(themes(turn))]
             turn.say(texts.ASK_THEME, (*rows_of(buttons, 2), quit_row))
     elif field == "village":
-        buttons = [turn.step_button(v.name, "v", v.id) for v in turn.config.villages.values()]
+        buttons = [turn.button(v.name, Action.pick_village, v.id) for v in turn.config.villages.values()]
         turn.say(texts.ASK_VILLAGE, (*rows_of(buttons, 3), quit_row))
     elif field == "time":
-        buttons = [turn.step_button(s.label, "w", s.code) for s in choices(turn.now)]
+        buttons = [turn.button(s.label, Action.pick_time, s.code) for s in choices(turn.now)]
         turn.say(texts.ASK_TIME + "也可以直接说,比如“后天上午”。", (*rows_of(buttons, 2), quit_row))
     elif field == "count":
-        buttons = [turn.step_button(f"{n}人", "n", n) for n in COUNT_CHOICES]
+        buttons = [turn.button(f"{n}人", Action.pick_count, n) for n in COUNT_CHOICES]
         turn.say(texts.ASK_COUNT, (tuple(buttons), quit_row))
     else:
         turn.say(texts.ASK_PHONE, (quit_row,))
@@ -179,8 +180,8 @@ def confirm(turn: Turn) -> None:
     assert draft is not None
     turn.conv.step, turn.conv.fixing = "confirm", False
     rows = (
-        (turn.step_button("对,就这样", "ok"), turn.step_button("不对,要改", "no")),
-        (turn.step_button("不点了", "x"),),
+        (turn.button("对,就这样", Action.submit_order), turn.button("不对,要改", Action.change_order)),
+        (turn.button("不点了", Action.drop_order),),
     )
     turn.say(summary(turn, draft), rows)
 
@@ -190,8 +191,8 @@ def ask_fix(turn: Turn) -> None:
     assert draft is not None
     turn.conv.step = "fix"
     fields = [f for f in STEPS if f != "phone" or draft.phone]
-    buttons = [turn.step_button(FIELD_LABELS[f], "f", f) for f in fields]
-    rows = (*rows_of(buttons, 3), (turn.step_button("都对,提交", "ok"),))
+    buttons = [turn.button(FIELD_LABELS[f], Action.fix_field, f) for f in fields]
+    rows = (*rows_of(buttons, 3), (turn.button("都对,提交", Action.submit_order),))
     turn.say(texts.ASK_FIX + "也可以直接说,比如“改成后天上午”。", rows)
 
 
@@ -256,42 +257,82 @@ def submit(turn: Turn) -> None:
     turn.say(f"好了,单子下好了!单号 {order.display_number}。\n{after}", turn.menu_rows())
 
 
-def on_button(turn: Turn, kind: str, arg: str) -> None:
-    """Dialogue buttons of the draft (already checked to be current)."""
-    draft = turn.conv.draft
-    if kind == "x":
-        drop(turn)
-        return
-    if draft is None:
-        turn.say(texts.STALE, turn.menu_rows())
-        return
-    config = turn.config
-    if kind == "t":
-        names = themes(turn)
-        draft.theme = names[int(arg)] if arg.isdigit() and int(arg) < len(names) else None
-        ask(turn, "service")
-        return
-    if kind == "ok":
-        submit(turn)
-        return
-    if kind == "no":
-        ask_fix(turn)
-        return
-    if kind == "f":
-        fix(turn, arg)
-        return
-    if kind == "s" and arg in config.services:
-        draft.service, draft.theme = arg, None
-    elif kind == "v" and arg in config.villages:
-        draft.village = arg
-        if config.villages[arg].require_phone and not draft.phone:
-            draft.phone = turn.conv.profile.get("phone")
-    elif kind == "w":
-        chosen = slot(arg, turn.now)
-        if chosen is None or chosen.end <= turn.now:
-            turn.say("这个时间已经过去了,请换个时间。")
-        else:
-            draft.set_window(chosen.start, chosen.end)
-    elif kind == "n" and arg.isdigit() and 1 <= int(arg) <= config.orders.max_people:
-        draft.count = int(arg)
+# ---------------------------------------------------------------- the draft's buttons
+def needs_draft(handler: Callable[Concatenate[Turn, Draft, P], None]) -> Callable[Concatenate[Turn, P], None]:
+    """A button of the draft: refused as stale once the draft is gone (submitted or dropped)."""
+
+    @wraps(handler)
+    def press(turn: Turn, *args: P.args, **kwargs: P.kwargs) -> None:
+        if turn.conv.draft is None:
+            turn.say(texts.STALE, turn.menu_rows())
+            return
+        handler(turn, turn.conv.draft, *args, **kwargs)
+
+    return press
+
+
+def begin(turn: Turn) -> None:
+    start(turn)
     advance(turn)
+
+
+@needs_draft
+def pick_theme(turn: Turn, draft: Draft, position: int) -> None:
+    names = themes(turn)
+    draft.theme = names[position] if position < len(names) else None
+    ask(turn, "service")
+
+
+@needs_draft
+def show_themes(turn: Turn, draft: Draft) -> None:
+    draft.theme = None
+    ask(turn, "service")
+
+
+@needs_draft
+def pick_service(turn: Turn, draft: Draft, service_id: str) -> None:
+    if service_id in turn.config.services:
+        draft.service, draft.theme = service_id, None
+    advance(turn)
+
+
+@needs_draft
+def pick_village(turn: Turn, draft: Draft, village_id: str) -> None:
+    village = turn.config.villages.get(village_id)
+    if village is not None:
+        draft.village = village.id
+        if village.require_phone and not draft.phone:
+            draft.phone = turn.conv.profile.get("phone")
+    advance(turn)
+
+
+@needs_draft
+def pick_time(turn: Turn, draft: Draft, code: str) -> None:
+    chosen = slot(code, turn.now)
+    if chosen is None or chosen.end <= turn.now:
+        turn.say("这个时间已经过去了,请换个时间。")
+    else:
+        draft.set_window(chosen.start, chosen.end)
+    advance(turn)
+
+
+@needs_draft
+def pick_count(turn: Turn, draft: Draft, people: int) -> None:
+    if 1 <= people <= turn.config.orders.max_people:
+        draft.count = people
+    advance(turn)
+
+
+@needs_draft
+def press_submit(turn: Turn, draft: Draft) -> None:
+    submit(turn)
+
+
+@needs_draft
+def press_change(turn: Turn, draft: Draft) -> None:
+    ask_fix(turn)
+
+
+@needs_draft
+def press_fix(turn: Turn, draft: Draft, field: str) -> None:
+    fix(turn, field)

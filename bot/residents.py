@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot import texts
+from bot.actions import Action
 from bot.nlu import Entities
 from bot.turn import Turn, rows_of
 from orders import OPEN_STATUSES, OrderError, OrderFilter, OrderStatus, OrderView
@@ -24,13 +25,13 @@ def show_orders(turn: Turn, e: Entities | None = None) -> None:
         return
     lines = ["您最近的单子:", *(texts.order_line(turn.config, o, turn.now) for o in orders)]
     cancellable = [o for o in orders if o.status in OPEN_STATUSES]
-    buttons = [turn.button(f"撤销 {o.display_number}", "c", o.id) for o in cancellable]
+    buttons = [turn.button(f"撤销 {o.display_number}", Action.ask_cancel, o.id) for o in cancellable]
     turn.say("\n".join(lines), rows_of(buttons, 2))
 
 
 def _show_one(turn: Turn, order: OrderView) -> None:
     text = texts.order_card(turn.config, order, turn.now) + f"\n状态:{texts.status_text(turn.config, order)}"
-    rows = ((turn.button("撤销这个单", "c", order.id),),) if order.status in OPEN_STATUSES else ()
+    rows = ((turn.button("撤销这个单", Action.ask_cancel, order.id),),) if order.status in OPEN_STATUSES else ()
     turn.say(text, rows)
 
 
@@ -59,7 +60,7 @@ def cancel_text(turn: Turn, e: Entities) -> None:
         ask_cancel(turn, orders[0].id)
     else:
         buttons = [
-            turn.button(f"{o.display_number} {texts.service_name(turn.config, o.service_id)}", "c", o.id)
+            turn.button(f"{o.display_number} {texts.service_name(turn.config, o.service_id)}", Action.ask_cancel, o.id)
             for o in orders
         ]
         turn.say("您要撤销哪一个?", rows_of(buttons, 1))
@@ -73,8 +74,14 @@ def ask_cancel(turn: Turn, order_id: int) -> None:
         turn.say(f"单子 {order.display_number} 现在是“{order.status.label}”,不能撤销了。")
         return
     when = texts.order_title(turn.config, order, turn.now)
-    rows = ((turn.button("确定撤销", "cy", order.id), turn.button("不撤了", "cn", order.id)),)
+    rows = (
+        (turn.button("确定撤销", Action.confirm_cancel, order.id), turn.button("不撤了", Action.keep_order, order.id)),
+    )
     turn.say(f"确定要撤销这个单子吗?\n{when}", rows)
+
+
+def keep_order(turn: Turn, order_id: int) -> None:
+    turn.say("好的,不撤了。", edit=True)
 
 
 def do_cancel(turn: Turn, order_id: int) -> None:
@@ -88,7 +95,7 @@ def do_cancel(turn: Turn, order_id: int) -> None:
 
 # ---------------------------------------------------------------- 评单
 def star_rows(turn: Turn, order_id: int) -> tuple:
-    buttons = [turn.button(texts.stars(n), "r", order_id, n) for n in range(1, 6)]
+    buttons = [turn.button(texts.stars(n), Action.rate, order_id, n) for n in range(1, 6)]
     return ((buttons[4], buttons[3]), (buttons[2], buttons[1], buttons[0]))
 
 
@@ -111,6 +118,9 @@ def rate_text(turn: Turn, e: Entities, text: str) -> None:
 
 
 def press_stars(turn: Turn, order_id: int, stars: int) -> None:
+    if not 1 <= stars <= 5:
+        turn.say(texts.STALE)  # no such button was ever sent
+        return
     order = _own(turn, order_id)
     if order is None:
         return
@@ -127,7 +137,7 @@ def press_stars(turn: Turn, order_id: int, stars: int) -> None:
         return
     turn.conv.pending = {"rate_order": order_id, "rate_stars": stars}
     turn.conv.step = "comment"
-    turn.say(texts.ASK_COMMENT.format(stars=stars), ((turn.step_button("不写了", "rc"),),), edit=True)
+    turn.say(texts.ASK_COMMENT.format(stars=stars), ((turn.button("不写了", Action.skip_comment),),), edit=True)
 
 
 def finish_rating(turn: Turn, comment: str | None) -> None:
@@ -162,7 +172,7 @@ def talk_to_staff(turn: Turn, text: str, village_id: str | None = None) -> None:
     if village_id not in turn.config.villages:
         turn.conv.step = "staff_village"
         turn.conv.pending = {"staff_text": text[:MAX_SIGNUP_TEXT]}
-        buttons = [turn.step_button(v.name, "hv", v.id) for v in turn.config.villages.values()]
+        buttons = [turn.button(v.name, Action.staff_village, v.id) for v in turn.config.villages.values()]
         turn.say("好的。您在哪个村?我好告诉那里的工作人员。", rows_of(buttons, 3))
         return
     text = text or turn.conv.pending.get("staff_text", "")

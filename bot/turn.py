@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from bot.actions import SHAPES, Action, make_button
 from bot.callbacks import CallbackSigner
 from bot.messages import Button, Inbound, Notice, Outcome, Reply
 from bot.nlu import DOWN_REASONS, NluResult
@@ -40,16 +41,16 @@ class Turn:
     def nlu_down(self) -> bool:
         return self.nlu is not None and self.nlu.fallback_reason in DOWN_REASONS
 
-    def button(self, label: str, *parts: object) -> Button:
-        """A button for this user that stays valid (menu entries, order actions)."""
-        return self.signer.button(self.who.user_key, label, *parts)
-
-    def step_button(self, label: str, *parts: object) -> Button:
-        """A dialogue button: only valid until the next question is asked."""
-        if not self._bumped:
-            self.conv.seq += 1
-            self._bumped = True
-        return self.signer.button(self.who.user_key, label, *parts, self.conv.seq)
+    def button(self, label: str, action: Action, *args: int | str) -> Button:
+        """A button for this user.  One answering a question (a dialogue action) is valid only
+        until the next question is asked: it carries the question's step number."""
+        step = None
+        if SHAPES[action].dialogue:
+            if not self._bumped:
+                self.conv.seq += 1
+                self._bumped = True
+            step = self.conv.seq
+        return make_button(self.signer, self.who.user_key, label, action, *args, step=step)
 
     def say(self, text: str, rows: Rows = (), *, edit: bool = False) -> None:
         self.out.say(text, rows, edit=edit)
@@ -61,8 +62,8 @@ class Turn:
     def menu_rows(self) -> Rows:
         """The main menu, for people who don't type."""
         return (
-            (self.button("我要点服务", "menu", "order"), self.button("我的单子", "menu", "mine")),
-            (self.button("找工作人员", "menu", "staff"), self.button("我想当志愿者", "menu", "vol")),
+            (self.button("我要点服务", Action.start_order), self.button("我的单子", Action.my_orders)),
+            (self.button("找工作人员", Action.find_staff), self.button("我想当志愿者", Action.volunteer)),
         )
 
 

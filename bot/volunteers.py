@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot import texts
+from bot.actions import Action
 from bot.turn import Turn, rows_of
 from core.actors import Actor
 from orders import AlreadyTaken, NotFound, OrderError, OrderStatus, OrderView
@@ -47,7 +48,7 @@ def accept(turn: Turn, order_id: int) -> None:
         turn.say(f"单子 {order.display_number}:{exc.message_zh}", edit=True)
         return
     card = texts.order_card(turn.config, order, turn.now, phone=True)
-    rows = ((turn.button("完成了", "d", order.id),),)
+    rows = ((turn.button("完成了", Action.ask_done, order.id),),)
     turn.say(f"好的,这个单子归您了!\n{card}\n请按时上门,做完以后按“完成了”。", rows, edit=True)
 
 
@@ -60,7 +61,7 @@ def ask_done(turn: Turn, order_id: int) -> None:
         turn.say(f"单子 {order.display_number} 现在是“{order.status.label}”,不用再登记了。")
         return
     turn.conv.step, turn.conv.pending = "served", {"served_order": order_id}
-    buttons = [turn.step_button(f"{n}人", "p", order_id, n) for n in SERVED_CHOICES]
+    buttons = [turn.button(f"{n}人", Action.record_served, order_id, n) for n in SERVED_CHOICES]
     turn.say(texts.ASK_SERVED, rows_of(buttons, 3))
 
 

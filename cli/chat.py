@@ -1,7 +1,8 @@
 """`xiangyin chat`: the bot's dialogue engine in a terminal, so staff can try it without Telegram.
 
-Type as a resident would; buttons are shown numbered, type the number to press one.
-Messages the bot would send to other people (volunteers, staff) are shown in brackets.
+Type as a resident would; buttons are shown as choices (bot.choices, as on WeChat): type a
+choice's number or its label to press it.  Messages the bot would send to other people
+(volunteers, staff) are shown in brackets.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ import uuid
 
 import typer
 
+from bot.choices import Choice, pick, render
 from bot.engine import DialogueEngine
-from bot.messages import Button, Inbound, InboundKind, Outcome
+from bot.messages import Inbound, InboundKind, Outcome
 from cli.common import console, context, err_console
 from core.app import AppContext
 from core.clock import Clock
@@ -47,9 +49,9 @@ async def _session(ctx: AppContext, user: str, village: str | None, rasa_url: st
         if village:
             _remember_village(engine, user, village)
         if not await _nlu_alive(nlu):
-            console.print("[yellow](语言理解服务没有启动:可以按数字选按钮,一样能点单。)[/yellow]")
-        console.print("乡音小助手(输入“退出”结束;按钮前的数字就是按钮)")
-        buttons = _show(await engine.handle(_inbound(engine.ctx.clock, user, InboundKind.text, "/start")), user)
+            console.print("[yellow](语言理解服务没有启动:回复选项的序号来选,一样能点单。)[/yellow]")
+        console.print("乡音小助手(输入“退出”结束;回复选项的序号或者选项上的字,就是按那个按钮)")
+        choices = _show(await engine.handle(_inbound(engine.ctx.clock, user, InboundKind.text, "/start")), user)
         while True:
             try:
                 line = (await asyncio.to_thread(input, "您:")).strip()
@@ -57,11 +59,12 @@ async def _session(ctx: AppContext, user: str, village: str | None, rasa_url: st
                 break
             if line in QUIT:
                 break
-            if line.isdigit() and 1 <= int(line) <= len(buttons):
-                inbound = _inbound(engine.ctx.clock, user, InboundKind.button, data=buttons[int(line) - 1].data)
+            pressed = pick(line, choices)
+            if pressed is not None:
+                inbound = _inbound(engine.ctx.clock, user, InboundKind.button, data=pressed)
             else:
                 inbound = _inbound(engine.ctx.clock, user, InboundKind.text, line)
-            buttons = _show(await engine.handle(inbound), user) or buttons
+            choices = _show(await engine.handle(inbound), user) or choices
         engine.close()
     console.print("再见!")
 
@@ -70,20 +73,17 @@ def _inbound(clock: Clock, user: str, kind: InboundKind, text: str = "", data: s
     return Inbound(user, f"cli:{uuid.uuid4().hex}", kind, clock(), text=text, data=data)
 
 
-def _show(outcome: Outcome, user: str) -> list[Button]:
-    """Print the replies; return the buttons of the last reply that had any, numbered."""
-    numbered: list[Button] = []
+def _show(outcome: Outcome, user: str) -> list[Choice]:
+    """Print the replies with their buttons as choices; return the choices (none: keep the last)."""
+    text, choices = render(outcome.replies)
+    if text:
+        console.print("乡音:" + text, highlight=False, markup=False)
     for reply in outcome.replies:
-        console.print(f"[bold green]乡音:[/bold green]{reply.text}", highlight=False)
         if reply.audio is not None:
             console.print(f"[cyan](声音:{reply.audio.path})[/cyan]", highlight=False)
-        if reply.buttons:
-            numbered = [b for row in reply.buttons for b in row]
-            labels = "  ".join(f"[{i}] {b.label}" for i, b in enumerate(numbered, 1))
-            console.print(f"[cyan]{labels}[/cyan]", highlight=False)
     for notice in outcome.notices:
         console.print(f"[dim](发给 {notice.to}:{notice.reply.text})[/dim]", highlight=False)
-    return numbered
+    return choices
 
 
 def _remember_village(engine: DialogueEngine, user: str, village: str) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import wraps
@@ -59,10 +58,6 @@ def domain_errors(fn: Callable[P, R]) -> Callable[P, R]:
             raise typer.Exit(exc.exit_code) from None
 
     return wrapper
-
-
-def is_tty() -> bool:
-    return sys.stdout.isatty()
 
 
 def viewer(ctx: AppContext, staff: str | None) -> Actor:

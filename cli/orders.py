@@ -12,7 +12,7 @@ from dataclasses import asdict
 import typer
 from rich.table import Table
 
-from cli.common import console, context, domain_errors
+from cli.common import console, context, domain_errors, viewer
 from core.actors import Actor
 from core.app import AppContext
 from core.clock import local
@@ -26,15 +26,6 @@ JSON_OPT = typer.Option(False, "--json", help="输出 JSON")
 
 def _orders(ctx: AppContext) -> Orders:
     return Orders(ctx.db, ctx.config, ctx.clock)
-
-
-def _viewer(ctx: AppContext, staff: str | None) -> Actor:
-    """Without --staff the terminal user is the machine's operator and sees everything."""
-    if staff is None:
-        return Actor.system("cli")
-    if staff not in ctx.config.staff_by_id:
-        raise InvalidOrder(f"没有这个工作人员:{staff}", f"unknown staff id {staff!r}")
-    return Actor.staff(staff)
 
 
 def _when(o: OrderView) -> str:
@@ -74,7 +65,7 @@ def list_orders(
     """列出订单。"""
     ctx = context()
     rows = _orders(ctx).list(
-        _viewer(ctx, staff), OrderFilter(status=status, village_id=village, service_id=service, open_only=open_only)
+        viewer(ctx, staff), OrderFilter(status=status, village_id=village, service_id=service, open_only=open_only)
     )
     if as_json:
         for o in rows:
@@ -98,7 +89,7 @@ def show(number: str, staff: str = STAFF_OPT, as_json: bool = JSON_OPT) -> None:
     """查看一个订单和它的全部记录。"""
     ctx = context()
     orders = _orders(ctx)
-    o = orders.get(number, _viewer(ctx, staff))
+    o = orders.get(number, viewer(ctx, staff))
     if as_json:
         console.out(_json(o), highlight=False)
         return
@@ -121,7 +112,7 @@ def assign(
     """管理员手动改派订单。"""
     ctx = context()
     orders = _orders(ctx)
-    _print_one(ctx, orders.reassign(number, team, _viewer(ctx, staff), reason))
+    _print_one(ctx, orders.reassign(number, team, viewer(ctx, staff), reason))
 
 
 @app.command("accept")
@@ -172,7 +163,7 @@ def cancel(
     ctx = context()
     if (resident is None) == (staff is None):
         raise InvalidOrder("请用 --resident 或 --staff 说明是谁撤单。", "give exactly one of --resident/--staff")
-    actor = Actor.resident(resident) if resident else _viewer(ctx, staff)
+    actor = Actor.resident(resident) if resident else viewer(ctx, staff)
     orders = _orders(ctx)
     _print_one(ctx, orders.cancel(number, actor, reason))
 

@@ -22,6 +22,7 @@ from aiohttp import web
 
 from bot import outbox
 from bot.channels import Channels
+from bot.choices import Choice, pick
 from bot.engine import DialogueEngine
 from bot.messages import Inbound, InboundKind, Notice, Outcome
 from bot.nlu import Nlu
@@ -32,7 +33,7 @@ from bot.voice.replies import VoiceReplies
 from bot.voice.setting import wants_voice_of
 from bot.wechat.api import WeChatApi, WeChatApiError
 from bot.wechat.callback import MAX_BODY, CallbackCodec, Incoming, Refused, incoming
-from bot.wechat.render import Choice, ChoiceStore, pick, render, split
+from bot.wechat.render import ChoiceStore, render, split
 from core.app import AppContext
 from core.config import AppConfig
 from core.tasks import cancel_and_wait, repeat
@@ -316,7 +317,7 @@ class WeChatFrontend:
         if item.kind == "text":
             if item.menu_choice is not None or len(item.text) <= 12:
                 choices = await self.engine.run_db(self.choices.load, user)
-                data = pick(item.text, item.menu_choice, choices)
+                data = pick(item.text, choices, item.menu_choice)
                 if data is not None:
                     return make(InboundKind.button, data=data), ""
             return make(InboundKind.text, item.text), ""
