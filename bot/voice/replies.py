@@ -1,6 +1,6 @@
 """语音回复: a reply also as a short voice message, voiced by the broadcast TTS.
 
-The speech comes from `broadcasts.tts.SpeechService` (edge-tts in the resident's village
+The speech comes from the broadcast room's `broadcasts.voicing.Speaker` (edge-tts in the resident's village
 voice, espeak-ng when that fails), which caches clips; the encoded file (MP3 for WeChat,
 OGG/Opus for Telegram) is cached beside the broadcast cache, so a message said often
 ("单子下好了" with the same number is rare, "好的,这次不点了" is not) is voiced once.
@@ -15,14 +15,12 @@ import re
 
 from bot.voice.audio import AudioError, encode
 from broadcasts.errors import BroadcastError
-from broadcasts.output import cache_dir, write_atomic
-from broadcasts.textnorm import normalise, unsayable
-from broadcasts.tts import SpeechService
+from broadcasts.voicing import Speaker, unsayable_characters
 from core.config import AppConfig
+from core.files import write_atomic
 
 log = logging.getLogger(__name__)
 
-DEFAULT_VOICE = "zh-CN-XiaoxiaoNeural"
 NUMBERED_LINE = re.compile(r"^\s*\d+\.\s.*$", re.M)  # "2. 我的单子": choices are read, not heard
 
 
@@ -30,7 +28,7 @@ def speakable(text: str, max_chars: int) -> str:
     """The part of a reply worth saying: no numbered choices, no emoji, at most max_chars."""
     t = NUMBERED_LINE.sub("", text)
     t = t.replace("⭐", "星")
-    bad = set(unsayable(t)) - {"\n"}
+    bad = unsayable_characters(t) - {"\n"}
     t = "".join(c for c in t if c not in bad)
     t = re.sub(r"\s*\n\s*", ",", t.strip()).strip(",")
     if len(t) > max_chars:
@@ -40,31 +38,26 @@ def speakable(text: str, max_chars: int) -> str:
 
 
 class VoiceReplies:
-    def __init__(self, config: AppConfig, speech: SpeechService | None = None) -> None:
+    def __init__(self, config: AppConfig, speaker: Speaker | None = None) -> None:
         self.config = config
-        root = cache_dir(config)
-        self.speech = speech or SpeechService(config.broadcasts, root)
-        self.dir = root / "voice-replies"
+        self.speaker = speaker or Speaker(config)
+        self.dir = self.speaker.cache_root / "voice-replies"
         self.made = 0
         self.reused = 0
-
-    def _voice(self, village_id: str | None) -> tuple[str, str]:
-        village = self.config.villages.get(village_id or "")
-        return (village.voice, village.offline_language) if village else (DEFAULT_VOICE, "cmn")
 
     async def voice(self, text: str, fmt: str, village_id: str | None = None) -> bytes | None:
         """The reply as MP3/OGG bytes, or None when there is nothing to say or speech failed."""
         spoken = speakable(text, self.config.voice.reply_max_chars)
         if not re.search(r"[\u4e00-\u9fff0-9A-Za-z]", spoken):
             return None
-        voice, language = self._voice(village_id)
+        voice, language = self.speaker.voice_of(village_id)
         key = hashlib.sha256(json.dumps([spoken, voice, language, fmt], ensure_ascii=False).encode()).hexdigest()
         path = self.dir / key[:2] / f"{key}.{fmt}"
         if path.exists():
             self.reused += 1
             return path.read_bytes()
         try:
-            clip = await self.speech.speak(normalise(spoken), voice, language)
+            clip = await self.speaker.say(spoken, village_id)
             data = await encode(clip.samples, clip.rate, fmt, ffmpeg=self.config.voice.ffmpeg)
         except (BroadcastError, AudioError) as exc:
             log.warning("voice reply not made (%s)", type(exc).__name__)

@@ -124,6 +124,7 @@ FRONT_ENDS = ("web", "cli", "bot")
 # The room's vocabulary and its runtime; everything else is behind the door.
 ALLOWED = {
     "broadcasts.service", "broadcasts.views", "broadcasts.models", "broadcasts.errors", "broadcasts.runtime",
+    "broadcasts.voicing",
 }  # fmt: skip
 
 
