@@ -38,6 +38,7 @@ from bot.transport import AiohttpRequest
 from core.app import AppContext
 from core.clock import Clock
 from core.config import AppConfig, Role
+from core.lease import lease_for
 from core.tasks import cancel_and_wait, repeat
 from people.identities import Channel, account, user_key
 
@@ -139,6 +140,10 @@ class TelegramFrontend:
         self.engine = engine or DialogueEngine(ctx, nlu)
         self._owns_engine = engine is None
         self.notifier = Notifier(ctx.db, ctx.config, self.engine.signer)
+        # Several instances: each loop works on the instance holding its lease (core/lease.py).
+        self.outbox_lease = lease_for(ctx, self.notifier.cursor_key)
+        self.reminder_lease = lease_for(ctx, "reminders")
+        self.bulletin_lease = lease_for(ctx, "bulletins:telegram")
         self.channels = channels or Channels()
         self.channels.register("tg", self.send_notice)
         self.outbox_interval = outbox_interval
@@ -220,6 +225,8 @@ class TelegramFrontend:
     async def stop(self) -> None:
         await cancel_and_wait(*self._tasks)
         self._tasks = []
+        for lease in (self.outbox_lease, self.reminder_lease, self.bulletin_lease):
+            await asyncio.to_thread(lease.release)  # another instance goes on at once
         app, self.application = self.application, None
         if app is None:
             return
@@ -311,15 +318,19 @@ class TelegramFrontend:
     # ------------------------------------------------------------ background jobs
     async def flush_outbox(self) -> int:
         """Send the messages of every new order event; the cursor moves after each event."""
-        return await outbox.flush(self.notifier, self.engine.run_db, self.ctx.clock, self.send_notice, "tg")
+        return await outbox.flush(
+            self.notifier, self.engine.run_db, self.ctx.clock, self.send_notice, "tg", self.outbox_lease
+        )
 
     async def send_bulletins(self) -> int:
         """月报 archived by the reports job → a PDF to each admin of the area."""
         assert self.application is not None
+        if not await self.engine.run_db(self.bulletin_lease.acquire):
+            return 0  # another instance sends them
         return await deliver_bulletins(self.ctx, self.application.bot, self.engine.run_db)
 
     async def remind(self) -> None:
-        await outbox.remind(self.notifier, self.engine, self.ctx.clock, self.channels)
+        await outbox.remind(self.notifier, self.engine, self.ctx.clock, self.channels, self.reminder_lease)
 
 
 __all__ = ["NO_TOKEN_MESSAGE", "TelegramFrontend", "to_inbound", "token_configured"]

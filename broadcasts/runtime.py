@@ -12,6 +12,13 @@ A pass runs every `tick_seconds`, and sooner when the broadcast outbox (`broadca
 shows an approval, a withdrawal, an edit or a planned day made by any process: the web
 console, the bot, the CLI. Nothing is lost by a crash or a stop: the first pass after a start
 catches up from the table (items left `generating` go back to `scheduled` first).
+
+Several instances on one PostgreSQL: only the holder of the lease "broadcasts"
+(`core.lease`) plans, voices and marks items; the others try to take it every third of the
+lease time. The holder renews it in the background; when it dies, another instance takes it
+over once it has expired and starts with the same catch-up as after a crash. Every item move
+is a compare-and-set besides, so even a holder that lost its lease unawares cannot air or
+voice an item twice. On SQLite (one instance) the lease is always held.
 """
 
 from __future__ import annotations
@@ -29,13 +36,15 @@ from broadcasts.tts import SpeechService
 from core.actors import Actor
 from core.app import AppContext
 from core.clock import local_date
-from core.tasks import cancel_and_wait
+from core.lease import Lease, lease_for
+from core.tasks import cancel_and_wait, repeat
 
 log = logging.getLogger(__name__)
 SYSTEM = Actor.system("scheduler")
 TICK_SECONDS = 15.0  # the latest a due clip waits for its pass
 POLL_SECONDS = 1.0  # how often the outbox is looked at between passes
 WORKERS = 4  # items voiced at once (synthesis waits on edge-tts or espeak-ng)
+LEASE = "broadcasts"
 
 
 class BroadcastRuntime:
@@ -48,6 +57,7 @@ class BroadcastRuntime:
         *,
         tick_seconds: float = TICK_SECONDS,
         poll_seconds: float = POLL_SECONDS,
+        lease: Lease | None = None,
     ) -> None:
         self.ctx = ctx
         self.settings = ctx.config.broadcasts
@@ -63,19 +73,52 @@ class BroadcastRuntime:
         self._queued: set[int] = set()
         self._workers: list[asyncio.Task[None]] = []
         self._loop: asyncio.Task[None] | None = None
+        self._keeper: asyncio.Task[None] | None = None
+        self.lease = lease or lease_for(ctx, LEASE)
+        self.holding = False  # this instance runs the schedule (it holds the lease)
 
     # ------------------------------------------------------------ lifecycle
     async def start(self) -> None:
-        """Recover from an interrupted run, then pass every `tick_seconds` in the background."""
-        await self.recover()
+        """Pass every `tick_seconds` in the background; the first pass that holds the lease
+        recovers from an interrupted run first."""
         self._loop = asyncio.create_task(self._run(), name="broadcasts")
+        renew = repeat(self.renew_lease, self.lease.ttl_seconds / 3, what="broadcast lease")
+        self._keeper = asyncio.create_task(renew, name="broadcasts-lease")
         log.info("broadcast runtime started")
 
     async def stop(self) -> None:
-        loop, self._loop = self._loop, None
-        await cancel_and_wait(loop)
+        loop, keeper, self._loop, self._keeper = self._loop, self._keeper, None, None
+        await cancel_and_wait(loop, keeper)
         await self.stop_workers()
+        if self.holding:
+            self.holding = False
+            await asyncio.to_thread(self.lease.release)  # another instance takes over at once
         log.info("broadcast runtime stopped")
+
+    # ------------------------------------------------------------ the lease
+    async def take_lease(self) -> bool:
+        """Whether this instance runs the schedule now. Taking it over (at the first pass, or
+        from an instance that died) starts with the catch-up after a crash."""
+        held = await asyncio.to_thread(self.lease.acquire)
+        if held and not self.holding:
+            await self.recover()
+            self.planned_on = None
+            self.holding = True
+        elif not held and self.holding:
+            await self._lost()
+        return held
+
+    async def renew_lease(self) -> None:
+        """The holder's renewal, every third of the lease time (a long pass keeps it too)."""
+        if self.holding and not await asyncio.to_thread(self.lease.acquire):
+            await self._lost()
+
+    async def _lost(self) -> None:
+        """Another instance holds the schedule now: stop voicing, forget what was queued."""
+        log.warning("broadcast scheduler lease lost; this instance stands by")
+        self.holding = False
+        self.planned_on = None
+        await self.stop_workers()
 
     async def recover(self) -> None:
         """What a crash may have left: temporary files, items stuck in `generating`."""
@@ -109,12 +152,14 @@ class BroadcastRuntime:
             await self._wait_for_news()
 
     async def _wait_for_news(self) -> None:
-        """Sleep until the next pass, or until the outbox shows a change."""
+        """Sleep until the next pass, or until the outbox shows a change. An instance standing
+        by tries the lease again after a third of the lease time."""
         waited = 0.0
-        while waited < self.tick_seconds:
+        limit = self.tick_seconds if self.holding else min(self.tick_seconds, self.lease.ttl_seconds / 3)
+        while waited < limit:
             await asyncio.sleep(self.poll_seconds)
             waited += self.poll_seconds
-            if await self.read_outbox():
+            if self.holding and await self.read_outbox():
                 return
 
     async def read_outbox(self) -> bool:
@@ -126,7 +171,10 @@ class BroadcastRuntime:
 
     # ------------------------------------------------------------ one pass
     async def tick(self) -> int:
-        """One pass at the clock's time; returns how many items it queued for voicing."""
+        """One pass at the clock's time; returns how many items it queued for voicing
+        (none when another instance holds the schedule)."""
+        if not await self.take_lease():
+            return 0
         now = self.ctx.clock()
         await self.read_outbox()
         today = local_date(now)
@@ -156,6 +204,8 @@ class BroadcastRuntime:
         while True:
             _, item_id = await self._queue.get()
             try:
+                if not self.lease.held():  # lost meanwhile: the new holder voices it
+                    continue
                 state = await self.generator.generate(item_id)
                 log.info("broadcast item %s: %s", item_id, state.value)
             except asyncio.CancelledError:

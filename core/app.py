@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import socket
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -15,6 +17,9 @@ class AppContext:
     config: AppConfig
     db: Database
     clock: Clock = field(default=system_clock)
+    # Who this process is among several instances on one PostgreSQL (the holder of its
+    # leases, core/lease.py): host and process id unless a test names it.
+    instance: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
 
 
 class RuntimeService(Protocol):

@@ -271,6 +271,14 @@ class ReportsSettings(Strict):
     low_rating: int = Field(default=2, ge=1, le=5)  # ratings at or below this need attention
 
 
+class ClusterSettings(Strict):
+    """Several instances on one PostgreSQL (core/lease.py); SQLite runs one instance."""
+
+    # The scheduler's and the outboxes' leases: renewed every third of this by the holder; an
+    # instance that dies (kill -9) is replaced by another this long after its last renewal.
+    lease_seconds: float = Field(default=30.0, ge=1, le=600)
+
+
 class AppConfig(Strict):
     timezone: str = "Asia/Shanghai"
     centre: Centre
@@ -287,6 +295,7 @@ class AppConfig(Strict):
     web: WebSettings = WebSettings()
     points: PointsSettings = PointsSettings()
     reports: ReportsSettings = ReportsSettings()
+    cluster: ClusterSettings = ClusterSettings()
 
     model_config = ConfigDict(extra="forbid", frozen=True, ignored_types=(cached_property,))
 

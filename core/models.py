@@ -4,6 +4,7 @@ this module is what makes `Base.metadata` know them all.  A room with tables add
 import bot.models
 import bot.wechat.models  # noqa: F401
 import broadcasts.models  # noqa: F401
+import core.lease  # noqa: F401
 import nlu.models  # noqa: F401
 import orders.models  # noqa: F401
 import people.models  # noqa: F401

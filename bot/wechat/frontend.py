@@ -36,6 +36,7 @@ from bot.wechat.callback import MAX_BODY, CallbackCodec, Incoming, Refused, inco
 from bot.wechat.render import ChoiceStore, render, split
 from core.app import AppContext
 from core.config import AppConfig
+from core.lease import lease_for
 from core.tasks import cancel_and_wait, repeat
 from people.identities import Channel, account, user_key
 
@@ -131,6 +132,9 @@ class WeChatFrontend:
         self.codec = CallbackCodec(self.settings)
         self.choices = ChoiceStore(ctx.db)
         self.notifier = Notifier(ctx.db, ctx.config, self.engine.signer, cursor="outbox:wechat")
+        # Several instances: each loop works on the instance holding its lease (core/lease.py).
+        self.outbox_lease = lease_for(ctx, self.notifier.cursor_key)
+        self.reminder_lease = lease_for(ctx, "reminders")
         self.channels = channels or Channels()
         self.channels.register(CHANNEL, self.send_notice)
         voice = ctx.config.voice
@@ -182,6 +186,8 @@ class WeChatFrontend:
     async def stop(self) -> None:
         await cancel_and_wait(*self._tasks)
         self._tasks = []
+        for lease in (self.outbox_lease, self.reminder_lease):
+            await asyncio.to_thread(lease.release)  # another instance goes on at once
         for pending in list(self._pending.values()):
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await asyncio.wait_for(asyncio.shield(pending.task), 5)
@@ -399,10 +405,12 @@ class WeChatFrontend:
         return True
 
     async def flush_outbox(self) -> int:
-        return await outbox.flush(self.notifier, self.engine.run_db, self.ctx.clock, self.send_notice, CHANNEL)
+        return await outbox.flush(
+            self.notifier, self.engine.run_db, self.ctx.clock, self.send_notice, CHANNEL, self.outbox_lease
+        )
 
     async def remind(self) -> None:
-        await outbox.remind(self.notifier, self.engine, self.ctx.clock, self.channels)
+        await outbox.remind(self.notifier, self.engine, self.ctx.clock, self.channels, self.reminder_lease)
 
 
 def _success() -> web.Response:
