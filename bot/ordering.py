@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from functools import wraps
 from typing import Concatenate, ParamSpec
 
@@ -74,11 +75,19 @@ def merge(turn: Turn, e: Entities) -> bool:
     return taken
 
 
+# While the bot asks for the village, time, people or phone, the reply answers that question:
+# "就我一个人" to 几个人? is a count, not a new request for a visit to someone living alone.
+# The service is changed on the confirmation card (改一下), where every field is shown.
+_VALUE_STEPS = frozenset({"village", "time", "count", "phone"})
+
+
 def take_answer(turn: Turn, text: str, e: Entities) -> bool:
     """Read the answer to the current question (with simple rules when NLU missed it)."""
     step, draft = turn.conv.step, turn.conv.draft
     if draft is None:
         return False
+    if step in _VALUE_STEPS and draft.service and e.service:
+        e = replace(e, service=None)
     if step == "count" and not e.count:
         count = _count(text)
         if count is not None and 1 <= count <= turn.config.orders.max_people:

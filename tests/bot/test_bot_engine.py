@@ -35,6 +35,17 @@ async def test_free_text_order_asks_only_what_is_missing(chat: ChatDriver, bot_c
     assert f"{order.number[:3]}-{order.number[3:]}" in text_of(out)
 
 
+async def test_an_answer_to_how_many_keeps_the_service(chat: ChatDriver, bot_ctx: AppContext) -> None:
+    # "就一个人 独居老人" answers 几个人?; it is not a new request for a visit (elderly_visit).
+    out = await chat.say("后天上午来东山村给俺娘理个发")
+    assert "几个人" in text_of(out)
+    out = await chat.say("就一个人 独居老人")
+    assert "请您核对" in text_of(out) and "义务理发" in text_of(out) and "1人" in text_of(out)
+    await chat.say("对的")
+    (order,) = orders(bot_ctx)
+    assert (order.service_id, order.people_count) == ("haircut", 1)
+
+
 async def test_deny_at_confirmation_fixes_one_field(chat: ChatDriver, bot_ctx: AppContext) -> None:
     await chat.say("明天下午来东山村理发,2个人")
     out = await chat.say("不对")
