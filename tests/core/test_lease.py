@@ -45,18 +45,19 @@ def test_leases_are_independent_by_name(pg_db: Database, clock: ManualClock) -> 
     assert not Lease(pg_db, "reminders", holder="a", clock=clock).acquire()
 
 
+def take(lease: Lease, start: threading.Barrier, won: list[str]) -> None:
+    start.wait()
+    if lease.acquire():
+        won.append(lease.holder)
+
+
 def test_many_instances_racing_for_a_free_or_expired_lease_one_wins(pg_db: Database, clock: ManualClock) -> None:
     for round_ in range(3):  # a fresh lease (insert race), then twice an expired one (update race)
         leases = [Lease(pg_db, "race", holder=f"r{round_}-i{n}", ttl=30, clock=clock) for n in range(8)]
         start = threading.Barrier(len(leases))
         won: list[str] = []
 
-        def take(lease: Lease) -> None:
-            start.wait()
-            if lease.acquire():
-                won.append(lease.holder)
-
-        threads = [threading.Thread(target=take, args=(lease,)) for lease in leases]
+        threads = [threading.Thread(target=take, args=(lease, start, won)) for lease in leases]
         for t in threads:
             t.start()
         for t in threads:
