@@ -17,7 +17,6 @@ from typing import Any
 
 from broadcasts.announcements import AnnouncementDraft, AnnouncementService
 from broadcasts.errors import NotFound
-from broadcasts.generate import Generator
 from broadcasts.models import AnnouncementStatus, ItemState
 from broadcasts.output import audio_dir, playlist_path
 from broadcasts.planner import CalendarDay, Planner
@@ -135,6 +134,10 @@ class BroadcastService:
     ) -> DayGenerated:
         """Plan the day's programmes and voice every scheduled clip now (what the runtime
         does ahead of each slot)."""
+        # Imported here: voicing and mastering pull in scipy and edge-tts (~1 s), which no
+        # other command of the CLI or the console needs at start.
+        from broadcasts.generate import Generator
+
         generator = Generator(self.ctx)
         counts = await generator.generate_day(day, village_id, progress)
         return DayGenerated(

@@ -17,7 +17,6 @@ import typer
 from cli.common import app_config, err_console
 from core.clock import LOCAL_TZ
 from core.config import AppConfig
-from nlu.client import NluClient
 from nlu.sidecar import RasaSidecar, SidecarError, ensure_model
 
 app = typer.Typer(no_args_is_help=True)
@@ -126,6 +125,8 @@ def parse(
     verbose: bool = typer.Option(False, "--verbose", "-v"),
 ) -> None:
     """Read one text a line on stdin, write one JSON object a line (DESIGN.md shape)."""
+    from nlu.client import NluClient  # jieba, pypinyin, cn2an: ~1 s no other command needs at start
+
     _setup_logging(verbose)
     config = app_config()
     received = _parse_now(now)
@@ -173,6 +174,7 @@ def evaluate(
     verbose: bool = typer.Option(False, "--verbose", "-v"),
 ) -> None:
     """Score the NLU on a labelled set (next to a keyword baseline), or cross-validate it."""
+    from nlu.client import NluClient
     from nlu.evaluate import evaluate_client, format_report, load_heldout, summary_only
 
     _setup_logging(verbose)

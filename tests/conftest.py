@@ -22,6 +22,26 @@ ROOT = Path(__file__).resolve().parent.parent
 pytest_plugins = ["tests.rasa_fixture"]
 
 
+# The fast tier (`make test-fast`: -m "not rasa and not postgres and not browser and not slow")
+# needs no outside server. A test asking for one through a fixture (directly or through
+# another fixture) carries the server's marker, whether or not it was marked by hand.
+NEEDS_SERVER = {"rasa_sidecar": "rasa", "rasa_url": "rasa", "_pg_database": "postgres"}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "slow: starts `xiangyin` processes or fuzzes the whole API (seconds each); not in make test-fast"
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        for fixture in getattr(item, "fixturenames", ()):
+            marker = NEEDS_SERVER.get(fixture)
+            if marker and not item.get_closest_marker(marker):
+                item.add_marker(marker)
+
+
 @pytest.fixture(scope="session")
 def config() -> AppConfig:
     return load_config(ROOT / "config.yml", environ={})

@@ -81,6 +81,7 @@ def test_environment_overrides_secrets_and_database(demo, tmp_path):
     assert config.database.url == "postgresql://x@h/db" and config.telegram.token == "123:abc"
 
 
+@pytest.mark.slow  # `xiangyin` processes
 def test_cli_reports_bad_config_without_traceback(tmp_path, demo):
     demo["teams"][0]["tier"] = "galaxy"
     path = write(tmp_path, demo)

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+import pytest
 from sqlalchemy import select
 
 from core.actors import Actor
@@ -22,6 +23,8 @@ from orders.models import Order, OrderStatus
 from orders.service import OrderRequest, OrderService
 
 ROOT = Path(__file__).resolve().parents[2]
+
+pytestmark = pytest.mark.slow  # the whole app in a subprocess
 
 
 def overdue_order(db_url: str) -> int:

@@ -18,6 +18,8 @@ from tests.reports.scenario import build_november
 
 ROOT = Path(__file__).resolve().parents[2]
 
+pytestmark = pytest.mark.slow  # a `xiangyin` process per command
+
 
 @pytest.fixture
 def env(config: AppConfig, tmp_path: Path) -> dict[str, str]:

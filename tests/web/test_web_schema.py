@@ -16,6 +16,8 @@ from core.actors import Actor
 from web.accounts import Accounts
 from web.app import create_app
 
+pytestmark = pytest.mark.slow  # fuzzing: 25 cases per operation
+
 TOKEN: dict[str, str] = {}
 
 

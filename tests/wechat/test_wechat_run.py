@@ -15,7 +15,7 @@ import pytest
 from tests.peers.wechat import APP_ID, APP_SECRET, TOKEN, FakeWeChat
 from tests.wechat.conftest import RESIDENT, free_port
 
-pytestmark = pytest.mark.asyncio(loop_scope="session")
+pytestmark = [pytest.mark.asyncio(loop_scope="session"), pytest.mark.slow]  # the whole app in a subprocess
 ROOT = Path(__file__).resolve().parents[2]
 
 
