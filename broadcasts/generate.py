@@ -4,6 +4,16 @@ Synthesis is cached per unique (text, voice, rate, engine) in tts.SpeechService;
 mastered audio is cached per unique (opening, message, engine, mastering settings), so a
 programme aired in 200 villages with the same voice is voiced and mastered once and only
 tagged and written per village.
+
+For a province-sized day (thousands of villages airing the same few programmes and
+notices) the generator also keeps the finished master of each distinct (text, voice,
+offline language) in memory (`Voicings`, a small LRU), so every further village airing it
+costs a tag and a file write, no cache reads or decoding. A master voiced by the offline
+engine while edge-tts is in its cool-down is reused only until the cool-down ends. With
+`broadcasts.village_files: linked` the villages' files are hard links to one file per day
+and clip (`<date>/.shared/`, tagged with the programme, not the village) instead of tagged
+copies: a 10,000-village day then takes the disk space of its distinct clips. Mastering can
+run in a process pool (`master_pool`) over the machine's cores.
 """
 
 from __future__ import annotations
@@ -12,12 +22,17 @@ import asyncio
 import hashlib
 import json
 import logging
+import os
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
+from concurrent.futures import Executor
 from dataclasses import asdict, dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 from sqlalchemy import select
 
 from broadcasts import audio
@@ -27,7 +42,7 @@ from broadcasts.output import audio_dir, cache_dir, relative_path, write_atomic,
 from broadcasts.planner import Planner
 from broadcasts.schedule import ScheduleService
 from broadcasts.textnorm import normalise
-from broadcasts.tts import SpeechService
+from broadcasts.tts import Clip, SpeechService
 from broadcasts.voices import VOICES
 from core.actors import Actor
 from core.app import AppContext
@@ -46,12 +61,33 @@ class GenerationStats:
     masters_reused: int = 0
     audio_seconds_mastered: float = 0.0
     write_seconds: float = 0.0
+    voicings_made: int = 0  # distinct (text, voice) voiced and mastered (or read from the cache)
+    voicings_reused: int = 0  # airings served from the in-memory voicings
+    voice_seconds: float = 0.0  # wall time of synthesis (incl. cache reads) for the voicings made
     errors: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Voicing:
+    """A finished master for one (text, voice): what every village airing it shares."""
+
+    mp3: bytes
+    seconds: float
+    engine: str
+    fallback: bool
+    key: str  # the master's cache key
+    until: datetime | None  # reusable until then (an offline stand-in during edge's cool-down)
+
+
+VOICINGS_KEPT = 48  # masters kept in memory (~1 MB each)
+
+
 class Generator:
-    def __init__(self, ctx: AppContext, speech: SpeechService | None = None) -> None:
+    def __init__(
+        self, ctx: AppContext, speech: SpeechService | None = None, master_pool: Executor | None = None
+    ) -> None:
         self.ctx = ctx
+        self.master_pool = master_pool  # a process pool for mastering; None: a worker thread
         self.settings = ctx.config.broadcasts
         self.speech = speech or SpeechService(self.settings, cache_dir(ctx.config))
         self.schedule = ScheduleService(ctx)
@@ -65,6 +101,9 @@ class Generator:
             bitrate_kbps=self.settings.bitrate_kbps,
         )
         self._master_locks: dict[str, asyncio.Lock] = {}
+        self._voicings: OrderedDict[str, Voicing] = OrderedDict()
+        self._voicing_locks: dict[str, asyncio.Lock] = {}
+        self._shared_lock = threading.Lock()
 
     async def generate(self, item_id: int, rewrite_playlist: bool = True) -> ItemState:
         """scheduled → generating → ready (or failed). Returns the item's resulting state.
@@ -117,34 +156,87 @@ class Generator:
     async def _make(self, item: BroadcastItem) -> tuple[str, float, str, bool]:
         village = self.ctx.config.villages.get(item.village_id)
         language = village.offline_language if village else VOICES[item.voice].offline_language
-        opening = await self.speech.speak(normalise(self.settings.opening), item.voice, language)
-        message = await self.speech.speak(normalise(item.text), item.voice, language)
-        fallback = opening.fallback or message.fallback
-        key = self._master_key(item, opening.engine, message.engine, language)
-        mp3, seconds = await self._master(key, opening, message)
+        voicing = await self._voicing(item, language)
         started = time.perf_counter()
         when = local(item.air_at)
-        tagged = audio.tag_mp3(
-            mp3,
-            {
-                "village": item.village_id,
-                "air_time": when.isoformat(),
-                "announcement_id": str(item.announcement_id or ""),
-                "item_id": str(item.id),
-                "script_id": item.script_id or "",
-                "voice": item.voice,
-                "engine": message.engine,
-                "fallback_voice": "yes" if fallback else "no",
-            },
-            title=item.title,
-            artist=village.name if village else item.village_id,
-            album=f"大喇叭 {when:%Y-%m-%d}",
-            date=f"{when:%Y-%m-%dT%H:%M}",
-        )
         rel = relative_path(item)
-        await asyncio.to_thread(write_atomic, audio_dir(self.ctx.config) / rel, tagged)
+        target = audio_dir(self.ctx.config) / rel
+        if self.settings.village_files == "linked":
+            await asyncio.to_thread(self._link_shared, voicing, item, target)
+        else:
+            tagged = audio.tag_mp3(
+                voicing.mp3,
+                {
+                    "village": item.village_id,
+                    "air_time": when.isoformat(),
+                    "announcement_id": str(item.announcement_id or ""),
+                    "item_id": str(item.id),
+                    "script_id": item.script_id or "",
+                    "voice": item.voice,
+                    "engine": voicing.engine,
+                    "fallback_voice": "yes" if voicing.fallback else "no",
+                },
+                title=item.title,
+                artist=village.name if village else item.village_id,
+                album=f"大喇叭 {when:%Y-%m-%d}",
+                date=f"{when:%Y-%m-%dT%H:%M}",
+            )
+            await asyncio.to_thread(write_atomic, target, tagged)
         self.stats.write_seconds += time.perf_counter() - started
-        return rel, seconds, message.engine, fallback
+        return rel, voicing.seconds, voicing.engine, voicing.fallback
+
+    async def _voicing(self, item: BroadcastItem, language: str) -> Voicing:
+        """The master for the item's (text, voice): made once, then shared by every village."""
+        memo = json.dumps([self.settings.opening, item.text, item.voice, language], ensure_ascii=False)
+        lock = self._voicing_locks.setdefault(memo, asyncio.Lock())
+        async with lock:
+            now = self.ctx.clock()
+            hit = self._voicings.get(memo)
+            if hit is not None and (hit.until is None or now < hit.until):
+                self._voicings.move_to_end(memo)
+                self.stats.voicings_reused += 1
+                return hit
+            started = time.perf_counter()
+            opening = await self.speech.speak(normalise(self.settings.opening), item.voice, language)
+            message = await self.speech.speak(normalise(item.text), item.voice, language)
+            self.stats.voice_seconds += time.perf_counter() - started
+            fallback = opening.fallback or message.fallback
+            key = self._master_key(item, opening.engine, message.engine, language)
+            mp3, seconds = await self._master(key, opening, message)
+            # An offline stand-in while edge-tts cools down is not the day's voice for good.
+            until = now + timedelta(seconds=self.settings.edge_cooldown_seconds) if (
+                fallback and self.settings.edge_enabled
+            ) else None  # fmt: skip
+            voicing = Voicing(mp3, seconds, message.engine, fallback, key, until)
+            self._voicings[memo] = voicing
+            while len(self._voicings) > VOICINGS_KEPT:
+                self._voicings.popitem(last=False)
+            self.stats.voicings_made += 1
+            return voicing
+
+    def _link_shared(self, voicing: Voicing, item: BroadcastItem, target: Path) -> None:
+        """The village's file as a hard link to the day's shared file of this clip (written
+        once, tagged with the programme); a copy where links are impossible."""
+        when = local(item.air_at)
+        shared = audio_dir(self.ctx.config) / f"{when:%Y-%m-%d}" / ".shared" / f"{voicing.key}.mp3"
+        with self._shared_lock:
+            if not shared.exists():
+                flag = "yes" if voicing.fallback else "no"
+                tags = {"voice": item.voice, "engine": voicing.engine, "fallback_voice": flag}
+                tagged = audio.tag_mp3(
+                    voicing.mp3, tags, title=item.title, artist="大喇叭", album=f"大喇叭 {when:%Y-%m-%d}",
+                    date=f"{when:%Y-%m-%d}",
+                )  # fmt: skip
+                write_atomic(shared, tagged)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        tmp.unlink(missing_ok=True)
+        try:
+            os.link(shared, tmp)
+            os.replace(tmp, target)
+        except OSError:
+            tmp.unlink(missing_ok=True)
+            write_atomic(target, shared.read_bytes())
 
     def _master_key(self, item: BroadcastItem, opening_engine: str, engine: str, language: str) -> str:
         voice = item.voice if engine == "edge" else f"espeak-{language}"
@@ -155,7 +247,7 @@ class Generator:
         )  # fmt: skip
         return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
-    async def _master(self, key: str, opening, message) -> tuple[bytes, float]:  # type: ignore[no-untyped-def]
+    async def _master(self, key: str, opening: Clip, message: Clip) -> tuple[bytes, float]:
         path = cache_dir(self.ctx.config) / "masters" / key[:2] / f"{key}.mp3"
         lock = self._master_locks.setdefault(key, asyncio.Lock())
         async with lock:
@@ -164,12 +256,11 @@ class Generator:
                 self.stats.masters_reused += 1
                 return cached
             started = time.perf_counter()
-            mp3, seconds = await asyncio.to_thread(
-                audio.master,
-                audio.resample(opening.samples, opening.rate),
-                audio.resample(message.samples, message.rate),
-                self.master_settings,
-            )
+            job = (opening.samples, opening.rate, message.samples, message.rate, self.master_settings)
+            if self.master_pool is not None:
+                mp3, seconds = await asyncio.get_running_loop().run_in_executor(self.master_pool, master_job, *job)
+            else:
+                mp3, seconds = await asyncio.to_thread(master_job, *job)
             self.stats.master_seconds += time.perf_counter() - started
             self.stats.masters_made += 1
             self.stats.audio_seconds_mastered += seconds
@@ -216,6 +307,13 @@ class Generator:
                 BroadcastItem.village_id.in_(villages),
             )
             return [(item_id, village) for item_id, village in s.execute(q)]
+
+
+def master_job(
+    opening: np.ndarray, opening_rate: int, message: np.ndarray, message_rate: int, settings: audio.MasterSettings
+) -> tuple[bytes, float]:
+    """Resample and master one clip (a module-level function: it runs in a process pool too)."""
+    return audio.master(audio.resample(opening, opening_rate), audio.resample(message, message_rate), settings)
 
 
 def _read_master(path: Path) -> tuple[bytes, float] | None:

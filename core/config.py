@@ -233,6 +233,10 @@ class BroadcastSettings(Strict):
     edge_backoff_seconds: float = Field(default=1.0, ge=0, le=60)
     edge_timeout_seconds: int = Field(default=30, ge=1, le=600)
     edge_cooldown_seconds: float = Field(default=300, ge=0, le=86400)  # skip edge after a failure
+    # A village's MP3: its own tagged copy (village, air time and item in the ID3 tags), or a
+    # hard link to the day's one file per distinct clip (a province: the disk space of the
+    # distinct clips, not of every airing; the playlist still names each village's file).
+    village_files: Literal["tagged", "linked"] = "tagged"
 
 
 class WebSettings(Strict):
