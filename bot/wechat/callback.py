@@ -11,7 +11,6 @@ A request that fails any check is refused (`Refused`) before anything is read or
 
 from __future__ import annotations
 
-import time
 import unicodedata
 from dataclasses import dataclass
 
@@ -22,6 +21,7 @@ from wechatpy.messages import BaseMessage
 from wechatpy.replies import TextReply
 from wechatpy.utils import check_signature
 
+from core.clock import Clock, system_clock
 from core.config import WeChatSettings
 
 MAX_BODY = 64 * 1024  # a callback is a few hundred bytes of XML
@@ -47,8 +47,9 @@ class Incoming:
 
 
 class CallbackCodec:
-    def __init__(self, settings: WeChatSettings) -> None:
+    def __init__(self, settings: WeChatSettings, clock: Clock = system_clock) -> None:
         self.settings = settings
+        self.clock = clock  # the reply's CreateTime and the encryption's timestamp
         self.token = settings.token or ""
         self.crypto = (
             WeChatCrypto(self.token, settings.encoding_aes_key, settings.app_id) if settings.encoding_aes_key else None
@@ -96,9 +97,10 @@ class CallbackCodec:
     def reply(self, message: BaseMessage, text: str, encrypted: bool, nonce: str) -> str:
         # CDATA cannot hold "]]>": a reply echoing what a person said must not break out of it.
         content = text.replace("]]>", "]] >")
-        xml = TextReply(source=message.target, target=message.source, content=content, time=int(time.time())).render()
+        now = int(self.clock().timestamp())
+        xml = TextReply(source=message.target, target=message.source, content=content, time=now).render()
         if encrypted and self.crypto is not None:
-            return self.crypto.encrypt_message(xml, nonce)
+            return self.crypto.encrypt_message(xml, nonce, now)
         return xml
 
 

@@ -129,7 +129,7 @@ class WeChatFrontend:
         self.engine = engine or DialogueEngine(ctx, nlu)
         self._owns_engine = engine is None
         self.api = WeChatApi(self.settings, ctx.db, ctx.clock)
-        self.codec = CallbackCodec(self.settings)
+        self.codec = CallbackCodec(self.settings, ctx.clock)
         self.choices = ChoiceStore(ctx.db)
         self.notifier = Notifier(ctx.db, ctx.config, self.engine.signer, cursor="outbox:wechat")
         # Several instances: each loop works on the instance holding its lease (core/lease.py).

@@ -51,10 +51,14 @@ async def test_url_verification(wechat: WeChatFrontend, fake_wechat: FakeWeChat)
 
 
 @pytest.mark.parametrize("mode", ["plain", "safe"])
-async def test_text_gets_a_passive_reply(wechat: WeChatFrontend, fake_wechat: FakeWeChat, mode: str) -> None:
+async def test_text_gets_a_passive_reply(
+    wechat: WeChatFrontend, fake_wechat: FakeWeChat, wx_ctx: AppContext, mode: str
+) -> None:
     delivery = await fake_wechat.send_text(RESIDENT, "你好", mode=mode)
     assert delivery.attempts == 1 and delivery.statuses == [200]
     assert delivery.reply is not None and "乡音小助手" in delivery.reply["Content"]
+    # Dated by the app's clock (the tests' fixed evening), not the wall clock.
+    assert abs(int(delivery.reply["CreateTime"]) - wx_ctx.clock().timestamp()) < 60
     (reply,) = fake_wechat.to(RESIDENT)
     assert reply.via == "passive" and reply.labels == ["我要点服务", "我的单子", "找工作人员", "我想当志愿者"]
     assert "1. <a href=" in reply.text
