@@ -64,6 +64,9 @@ class GenerationStats:
     voicings_made: int = 0  # distinct (text, voice) voiced and mastered (or read from the cache)
     voicings_reused: int = 0  # airings served from the in-memory voicings
     voice_seconds: float = 0.0  # wall time of synthesis (incl. cache reads) for the voicings made
+    db_seconds: float = 0.0  # the items' claims and ready moves
+    plan_seconds: float = 0.0  # generate_day: planning the programmes
+    playlist_seconds: float = 0.0  # generate_day: writing the playlists
     errors: list[str] = field(default_factory=list)
 
 
@@ -108,7 +111,9 @@ class Generator:
     async def generate(self, item_id: int, rewrite_playlist: bool = True) -> ItemState:
         """scheduled → generating → ready (or failed). Returns the item's resulting state.
         The database work runs on worker threads, never on the event loop."""
+        started = time.perf_counter()
         item = await asyncio.to_thread(self._claim, item_id)
+        self.stats.db_seconds += time.perf_counter() - started
         if item is None:  # someone else has it, or it is final
             return (await asyncio.to_thread(self.schedule.item, item_id, SYSTEM)).state
         try:
@@ -129,9 +134,11 @@ class Generator:
             "fallback_voice": fallback,
             "error": "备用语音 (offline voice)" if fallback else None,
         }
+        started = time.perf_counter()
         moved = await asyncio.to_thread(
             self.schedule.move, item_id, ItemState.ready, [ItemState.generating], SYSTEM, **ready
         )
+        self.stats.db_seconds += time.perf_counter() - started
         self.stats.items += 1
         if not moved:
             # Withdrawn or edited while it was being voiced: the file must not stay behind.
@@ -277,7 +284,9 @@ class Generator:
     ) -> dict[str, int]:
         """Plan the day's programmes and make every scheduled clip now (CLI, benchmark)."""
         villages = [village_id] if village_id else list(self.ctx.config.villages)
+        started = time.perf_counter()
         await asyncio.to_thread(Planner(self.ctx).plan_day, day, villages)
+        self.stats.plan_seconds += time.perf_counter() - started
         todo = await asyncio.to_thread(self._scheduled_on, day, villages)
         counts: dict[str, int] = {}
         done = 0
@@ -293,8 +302,10 @@ class Generator:
                 progress(done, len(todo))
 
         await asyncio.gather(*(one(i) for i, _ in todo))
+        started = time.perf_counter()
         for v in {v for _, v in todo}:
             await asyncio.to_thread(write_playlist, self.ctx, v, day)
+        self.stats.playlist_seconds += time.perf_counter() - started
         return counts
 
     def _scheduled_on(self, day: date, villages: list[str]) -> list[tuple[int, str]]:
