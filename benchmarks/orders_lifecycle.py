@@ -2,8 +2,12 @@
 transition, on SQLite and (if reachable) PostgreSQL. Run by hand:
 
     taskset -c 0 .venv/bin/python benchmarks/orders_lifecycle.py [-n 2000] [--pg URL]
+    .venv/bin/python benchmarks/orders_lifecycle.py -n 1000 --processes 2   # PostgreSQL only
 
-One process, one thread (one core). Prints medians of 3 runs. The PostgreSQL run drops and
+One process, one thread (one core). Prints medians of 3 runs. With `--processes P`, P
+processes (as P instances of the application would) run n lifecycles each at the same time
+on the PostgreSQL database; the aggregate rate is P·n over the wall time, and the run checks
+that every order ended rated with exactly one event per transition. The PostgreSQL run drops and
 recreates the public schema of its database: by default `xiangyin_bench` on the server of
 scripts/pg_test_server.sh (created if missing), never the test suite's `xiangyin_test`.
 """
@@ -32,7 +36,7 @@ STEPS = ("create", "accept", "done", "rate")
 BENCH_DB = "xiangyin_bench"
 
 
-def one_run(db: Database, n: int) -> tuple[float, dict[str, float]]:
+def one_run(db: Database, n: int, tag: str = "") -> tuple[float, dict[str, float]]:
     config = load_config(ROOT / "config.yml", environ={})
     clock = ManualClock()
     service = OrderService(db, config, clock)
@@ -41,10 +45,10 @@ def one_run(db: Database, n: int) -> tuple[float, dict[str, float]]:
     start = clock.now + timedelta(days=1)
     began = time.perf_counter()
     for i in range(n):
-        resident = Actor.resident(f"bench:{i}")
+        resident = Actor.resident(f"bench{tag}:{i}")
         t0 = time.perf_counter()
         request = OrderRequest(
-            resident.id, "haircut", "dongshan", start, start + timedelta(hours=2), request_key=f"b{i}-{began}"
+            resident.id, "haircut", "dongshan", start, start + timedelta(hours=2), request_key=f"b{tag}{i}-{began}"
         )
         order = service.create(request, resident)
         t1 = time.perf_counter()
@@ -81,13 +85,60 @@ def bench(name: str, url: str, n: int, runs: int = 3) -> None:
           f"{', '.join(f'{r:.0f}' for r in rates)})  p95 per transition: {steps}")  # fmt: skip
 
 
+def _worker(url: str, n: int, tag: str) -> tuple[float, dict[str, float]]:
+    db = Database(url)
+    try:
+        return one_run(db, n, tag)
+    finally:
+        db.dispose()
+
+
+def bench_parallel(url: str, n: int, processes: int, runs: int = 3) -> None:
+    """P processes at once on one PostgreSQL database (a fresh schema each run)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from sqlalchemy import func, select, text
+
+    from orders.models import Order, OrderEvent
+
+    totals, p95s = [], []
+    for run in range(runs):
+        db = Database(url)
+        with db.engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        db.migrate()
+        with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn")) as pool:
+            pool.submit(_worker, url, 2, "warm").result()  # interpreter and imports ready before timing
+            began = time.perf_counter()
+            futures = [pool.submit(_worker, url, n, f"r{run}p{k}") for k in range(processes)]
+            results = [f.result() for f in futures]
+            totals.append(processes * n / (time.perf_counter() - began))
+        p95s += [p95 for _, p95 in results]
+        with db.session() as s:  # every order rated, one event per transition
+            orders = s.scalar(select(func.count()).select_from(Order).where(Order.status == "rated"))
+            events = s.scalar(select(func.count()).select_from(OrderEvent))
+        # One event per step: placed, dispatched, accepted, done, rated.
+        assert orders == processes * n + 2 and events == 5 * orders, (orders, events)
+        db.dispose()
+    med = {s: statistics.median(p[s] for p in p95s) for s in STEPS}
+    steps = "  ".join(f"{s} {med[s]:.2f}ms" for s in STEPS)
+    print(f"postgresql, {processes} processes  n={n} each  lifecycles/s (all processes) median "
+          f"{statistics.median(totals):7.0f}  (runs: {', '.join(f'{r:.0f}' for r in totals)})  "
+          f"p95 per transition: {steps}")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("-n", type=int, default=2000)
     parser.add_argument(
         "--pg", help="PostgreSQL URL, its public schema is dropped (default: xiangyin_bench on the test server)"
     )
+    parser.add_argument("--processes", type=int, default=1, help="P processes at once (PostgreSQL only)")
     args = parser.parse_args()
+    if args.processes > 1:
+        bench_parallel(args.pg or pg_bench_url(), args.n, args.processes)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         bench("sqlite", f"sqlite:///{tmp}/bench.db", args.n)
     pg = args.pg
@@ -100,6 +151,12 @@ def main() -> None:
             return
         pg = bench_database(out.stdout.strip().splitlines()[-1])
     bench("postgresql", pg, args.n)
+
+
+def pg_bench_url() -> str:
+    out = subprocess.run(["bash", str(ROOT / "scripts/pg_test_server.sh"), "start"],
+                         capture_output=True, text=True, check=True)  # fmt: skip
+    return bench_database(out.stdout.strip().splitlines()[-1])
 
 
 def bench_database(test_url: str) -> str:
