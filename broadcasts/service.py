@@ -81,6 +81,7 @@ class BroadcastService:
 
     def day(self, day: date, actor: Actor, village_id: str | None = None) -> list[ItemView]:
         """The day's items in air order (by village), only in the actor's villages."""
+        self._known(village_id)
         return self._schedule.day(day, actor, village_id)
 
     def programme(self, day: date, village_id: str) -> list[ItemView]:
@@ -102,6 +103,10 @@ class BroadcastService:
         if village_id not in self.ctx.config.villages or (visible is not None and village_id not in visible):
             raise NotFound("没有找到这个村。", f"village {village_id!r} not visible to {actor.label}")
         return self._planner.week(village_id, first, days)
+
+    def _known(self, village_id: str | None) -> None:
+        if village_id is not None and village_id not in self.ctx.config.villages:
+            raise NotFound(f"没有这个村:{village_id}", f"unknown village {village_id!r}")
 
     def may_operate(self, actor: Actor, village_id: str) -> bool:
         """May the actor mark the village's clips as aired (operator or admin there)."""
@@ -134,6 +139,7 @@ class BroadcastService:
     ) -> DayGenerated:
         """Plan the day's programmes and voice every scheduled clip now (what the runtime
         does ahead of each slot)."""
+        self._known(village_id)
         # Imported here: voicing and mastering pull in scipy and edge-tts (~1 s), which no
         # other command of the CLI or the console needs at start.
         from broadcasts.generate import Generator

@@ -101,8 +101,6 @@ def today_cmd(village: Annotated[str | None, typer.Option("--village")] = None, 
     """今天各村大喇叭播什么 (the day's items, air order)."""
     ctx = context()
     d = _day(day, ctx.clock())
-    if village and village not in ctx.config.villages:
-        raise BroadcastError(f"没有这个村:{village}", f"unknown village {village!r}")
     items = BroadcastService(ctx).day(d, SYSTEM, village)
     table = Table("村", "时间", "类型", "标题", "状态", "声音", "文件")
     for i in items:
@@ -120,8 +118,6 @@ def generate_cmd(village: Annotated[str | None, typer.Option("--village")] = Non
     """马上生成一天的 MP3 和播放列表 (plans programmes first)."""
     ctx = context()
     d = _day(day, ctx.clock())
-    if village and village not in ctx.config.villages:
-        raise BroadcastError(f"没有这个村:{village}", f"unknown village {village!r}")
     svc = BroadcastService(ctx)
     columns = (TextColumn("生成 {task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console) as progress:

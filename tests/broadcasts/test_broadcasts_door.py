@@ -120,6 +120,24 @@ def test_generate_on_a_day_that_is_over_says_so(tmp_path: Path) -> None:
     assert not (tmp_path / "audio" / "2020-01-01").exists()
 
 
+async def test_an_unknown_village_is_not_found_at_the_door(ctx: AppContext) -> None:
+    svc = BroadcastService(ctx)
+    with pytest.raises(NotFound, match="atlantis"):
+        svc.day(DAY, SYSTEM, "atlantis")
+    with pytest.raises(NotFound, match="atlantis"):
+        await svc.generate_day(DAY, "atlantis")
+    assert svc.day(DAY, SYSTEM) == []  # every village: nothing planned yet
+
+
+@pytest.mark.parametrize("command", [["today"], ["generate"], ["play", "--dry-run"]])
+def test_the_cli_says_an_unknown_village_is_not_found(tmp_path: Path, command: list[str]) -> None:
+    from cli.main import app
+
+    env = {"XIANGYIN_CONFIG": str(ROOT / "config.yml"), "XIANGYIN_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}"}
+    result = CliRunner().invoke(app, ["broadcasts", *command, "--village", "atlantis"], env=env)
+    assert result.exit_code == 3 and "没有这个村:atlantis" in result.output, result.output
+
+
 FRONT_ENDS = ("web", "cli", "bot")
 # The room's vocabulary and its runtime; everything else is behind the door.
 ALLOWED = {

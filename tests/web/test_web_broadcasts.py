@@ -100,3 +100,13 @@ def test_the_calendar_page_shows_the_planned_week(client_for, ctx: AppContext) -
     assert page.text.count("<tr data-day=") == 7 and page.text.count("预排") >= 7 * 3 - 1
     assert "义诊通知" in page.text and "已排播" in page.text
     assert client_for("xihe").get("/calendar?village=dongshan").status_code == 403
+    # A bad date shows the week from today, and says so; the playlist page reads both the same way.
+    today = BroadcastService(ctx).today()
+    shown = {
+        "/calendar?village=dongshan&start=2026-13-01": f'<tr data-day="{today.isoformat()}">',
+        "/playlist?village=dongshan&day=yesterday": f'name="day" value="{today.isoformat()}"',
+    }
+    for path, today_shown in shown.items():
+        page = client_for("admin").get(path)
+        assert page.status_code == 200 and "日期格式不对,已显示今天。" in page.text and today_shown in page.text, path
+    assert client_for("xihe").get("/playlist?village=dongshan").status_code == 403

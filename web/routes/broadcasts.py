@@ -226,33 +226,28 @@ def announcement_action(request: Request, user: PageUser, announcement_id: int, 
     return redirect(f"/announcements/{announcement_id}")
 
 
-def _pick_village(user: User, village: str, order: list[str]) -> str:
-    if village:
-        if village not in user.villages:
-            raise Forbidden("这个村不归您管。")
-        return village
-    return sorted(user.villages, key=order.index)[0]
-
-
-def _parse_day(value: str, default: date) -> tuple[date, str | None]:
-    if not value:
-        return default, None
+def _village_and_day(request: Request, user: User, village: str, day: str) -> tuple[str, date]:
+    """The page's village (the user's first when none is asked for) and day (today when none
+    or a bad one is given: said in a flash message)."""
+    order = list(request.app.state.ctx.config.villages)
+    village = village[:48]
+    if village and village not in user.villages:
+        raise Forbidden("这个村不归您管。")
+    today = broadcasts_of(request).today()
     try:
-        return date.fromisoformat(value), None
+        when = date.fromisoformat(day[:10]) if day else today
     except ValueError:
-        return default, "日期格式不对,已显示今天。"
+        when = today
+        flash(request, "日期格式不对,已显示今天。", "error")
+    return village or sorted(user.villages, key=order.index)[0], when
 
 
 @router.get("/playlist")
 def playlist(request: Request, user: PageUser, village: str = "", day: str = "") -> Response:
     if not (user.has(Role.operator) or user.has(Role.admin)):
         raise Forbidden("这一页只有广播员和管理员能用。")
-    ctx = request.app.state.ctx
-    village_id = _pick_village(user, village[:48], list(ctx.config.villages))
-    svc = broadcasts_of(request)
-    when, problem = _parse_day(day[:10], svc.today())
-    if problem:
-        flash(request, problem, "error")
+    ctx, svc = request.app.state.ctx, broadcasts_of(request)
+    village_id, when = _village_and_day(request, user, village, day)
     items = svc.day(when, user.actor, village_id)
     return render(
         request, "playlist.html", village=village_id, day=when, items=items,
@@ -280,12 +275,8 @@ def aired(request: Request, user: PageUser, item_id: int, form: Form) -> Respons
 def calendar(request: Request, user: PageUser, village: str = "", start: str = "") -> Response:
     user.require(Role.admin)
     ctx = request.app.state.ctx
-    village_id = _pick_village(user, village[:48], list(ctx.config.villages))
-    svc = broadcasts_of(request)
-    first, problem = _parse_day(start[:10], svc.today())
-    if problem:
-        flash(request, problem, "error")
-    week = svc.week(village_id, first, user.actor, CALENDAR_DAYS)
+    village_id, first = _village_and_day(request, user, village, start)
+    week = broadcasts_of(request).week(village_id, first, user.actor, CALENDAR_DAYS)
     return render(
         request, "calendar.html", village=village_id, week=week, slots=ctx.config.villages[village_id].slots,
         villages=sorted(user.villages, key=list(ctx.config.villages).index),
