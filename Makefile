@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup system-deps rasa-env lint bench clean
+.PHONY: run test test-fast setup system-deps rasa-env lint bench clean
 
 run: setup rasa-env
 	$(BIN)/xiangyin demo-data
@@ -12,6 +12,16 @@ run: setup rasa-env
 
 test: setup rasa-env
 	bash scripts/test.sh
+
+# The fast tier: the domain and adapter tests that need neither Rasa nor PostgreSQL nor
+# Chromium nor `xiangyin` subprocesses (markers: pyproject.toml, tests/conftest.py), one test
+# file per worker process (pytest-xdist). `make test` stays the whole suite and CI's command;
+# `make lint` is the linter alone.
+FAST := not rasa and not postgres and not browser and not slow
+WORKERS ?= 2
+
+test-fast: setup
+	$(BIN)/pytest -q -n $(WORKERS) --dist loadfile -m "$(FAST)"
 
 setup: $(STAMP)
 
