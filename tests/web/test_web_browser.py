@@ -11,8 +11,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from browser_support import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE, SCREENSHOTS, serve
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from browser_support import DESKTOP, PHONE, SCREENSHOTS, chromium, serve
+from playwright.sync_api import Browser, Page, expect
 from webtest_support import PASSWORD_ENV, PASSWORDS, make_context, place_order
 
 from broadcasts.announcements import AnnouncementDraft, AnnouncementService
@@ -52,11 +52,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, AppCon
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 def new_page(browser: Browser, viewport: dict[str, int]) -> Page:

@@ -11,9 +11,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser_support import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE, SCREENSHOTS, serve
+from browser_support import DESKTOP, PHONE, SCREENSHOTS, chromium, serve
 from openpyxl import load_workbook
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 from webtest_support import PASSWORD_ENV, PASSWORDS, make_context
 
 from core.app import AppContext
@@ -39,11 +39,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, AppCon
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 def test_institute_admin_dashboard_pdf_and_excel(site, browser: Browser) -> None:  # type: ignore[no-untyped-def]
