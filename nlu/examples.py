@@ -1,4 +1,6 @@
-"""The one source of training examples, `nlu/data/examples.yml`, and how it maps to Rasa intents.
+"""The one source of training examples, the files of `nlu/data/` (`examples.yml`, the first
+set, and `situations_*.yml`, situations added later by other writers), and how it maps to Rasa
+intents.  Every file has the same format; a sentence is written once across all of them.
 
 Format (YAML)::
 
@@ -23,7 +25,7 @@ from pathlib import Path
 
 import yaml
 
-EXAMPLES_PATH = Path(__file__).resolve().parent / "data" / "examples.yml"
+EXAMPLES_DIR = Path(__file__).resolve().parent / "data"
 # Labelled messages exported from the review inbox (nlu/review.py), same format; generated.
 DEFAULT_REVIEWED = Path(__file__).resolve().parent.parent / "var" / "nlu-review" / "examples.yml"
 
@@ -94,8 +96,15 @@ def parse_examples(raw: object) -> list[Example]:
 
 
 @cache
-def load_examples(path: Path = EXAMPLES_PATH) -> tuple[Example, ...]:
-    return tuple(parse_examples(yaml.safe_load(path.read_text(encoding="utf-8"))))
+def load_examples(folder: Path = EXAMPLES_DIR) -> tuple[Example, ...]:
+    """Every example of every `*.yml` file in the folder, files in name order."""
+    examples: list[Example] = []
+    for path in sorted(folder.glob("*.yml")):
+        try:
+            examples += parse_examples(yaml.safe_load(path.read_text(encoding="utf-8")))
+        except ValueError as exc:
+            raise ValueError(f"{path.name}: {exc}") from None
+    return tuple(examples)
 
 
 def training_examples(reviewed: Path | None = None) -> list[Example]:
