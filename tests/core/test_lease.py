@@ -73,3 +73,33 @@ def test_on_sqlite_a_lease_is_always_held_and_nothing_is_written(sqlite_db: Data
     assert a.acquire() and b.acquire() and a.held()
     with sqlite_db.engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT count(*) FROM leases").scalar() == 0
+
+
+def test_instances_starting_at_once_migrate_once(pg_db: Database) -> None:
+    """Several instances start on an empty database together: one migrates, the others wait."""
+    from sqlalchemy import inspect, text
+
+    with pg_db.engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    pg_db.engine.dispose()  # connections may hold cached plans of the dropped tables
+    instances = [Database(pg_db.url) for _ in range(3)]
+    start = threading.Barrier(len(instances))
+    failures: list[BaseException] = []
+
+    def migrate(db: Database) -> None:
+        start.wait()
+        try:
+            db.migrate()
+        except BaseException as exc:  # collected: the assertion below shows it
+            failures.append(exc)
+
+    threads = [threading.Thread(target=migrate, args=(db,)) for db in instances]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for db in instances:
+        db.dispose()
+    assert failures == []
+    assert {"leases", "orders", "broadcast_items"} <= set(inspect(pg_db.engine).get_table_names())
