@@ -49,6 +49,8 @@ log = logging.getLogger(__name__)
 MAX_CHARS = 500
 # Trained (nlu/data/examples.yml) so off-topic chat has a home; never shown outside the client.
 OUT_OF_SCOPE = "out_of_scope"
+# Intents a correction (不是A 是B, 别派A了 要B) is mistaken for; it is a request for B.
+_CORRECTABLE = frozenset({"deny", "cancel_order", FALLBACK_INTENT})
 # Rating stars are the only symbols that mean something on their own (⭐⭐⭐⭐ → rate_order).
 _MEANINGFUL_SYMBOLS = frozenset("⭐★☆")
 
@@ -179,6 +181,9 @@ class NluClient:
             intent, confidence = FALLBACK_INTENT, 0.0
         else:
             intent, confidence, raw_entities, reason, guess = self._read_reply(reply)
+            # 不是看病 是要理发 reads as a "no" to the classifier, but it asks for B.
+            if intent in _CORRECTABLE and self.normaliser.corrected_service(cleaned):
+                intent, reason = REQUEST, None
         entities = self.normaliser.entities(cleaned, raw_entities, received_at, intent=intent, guess=guess)
         if reason:
             log.info("nlu: fallback (%s), confidence %.2f, %d chars", reason, confidence, len(cleaned))

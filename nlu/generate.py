@@ -11,6 +11,8 @@ The build dir `var/nlu-build/<fingerprint>/` holds:
     data/generated.yml    one templated request per configured menu name/synonym (so a station's
                           local menu items are understood without anyone writing examples)
     jieba/userdict.txt    the jieba user dictionary (menu, cue and village words)
+    components/*.py       the custom Rasa components (nlu/rasa_components/), copied so the
+                          fingerprint changes with them (Rasa imports them via PYTHONPATH)
 The fingerprint hashes every file of the build plus the Rasa version, so the trained model can be
 cached by it: same data, same model, no retraining.
 """
@@ -33,6 +35,7 @@ from nlu.examples import NO_SERVICE, REQUEST, Example, rasa_intent, training_exa
 from nlu.lexicon import Lexicon, TermIndex
 
 SOURCE_DIR = Path(__file__).resolve().parent
+COMPONENTS_DIR = SOURCE_DIR / "rasa_components"
 BUILD_ROOT = PROJECT_ROOT / "var" / "nlu-build"
 RASA_VERSION = "3.6.21"
 
@@ -172,6 +175,7 @@ def render(config: AppConfig, examples: list[Example] | None = None) -> dict[str
             {"version": "3.1", "nlu": [{"intent": k, "examples": _block(v)} for k, v in generated.items()]}
         ),
         "jieba/userdict.txt": "".join(f"{w} 2000 n\n" for w in words),
+        **{f"components/{f.name}": f.read_text(encoding="utf-8") for f in sorted(COMPONENTS_DIR.glob("*.py"))},
     }
 
 

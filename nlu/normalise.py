@@ -94,6 +94,11 @@ class Normaliser:
                 return hit
         return None
 
+    def corrected_service(self, text: str) -> str | None:
+        """The service a correction asks for: 不是看病 是要理发 → haircut; None if no correction."""
+        corrected = _CORRECTION.search(text)
+        return self.service_in_text(corrected.group("wanted")) if corrected else None
+
     def _service(
         self,
         text: str,
@@ -102,10 +107,8 @@ class Normaliser:
         intent: str | None,
         guess: ServiceGuess | None = None,
     ) -> str | None:
-        if intent not in _NO_SERVICE_INTENTS and (corrected := _CORRECTION.search(text)):
-            wanted = self.service_in_text(corrected.group("wanted"))
-            if wanted:
-                return wanted
+        if intent not in _NO_SERVICE_INTENTS and (wanted := self.corrected_service(text)):
+            return wanted
         from_words = self._service_from_words(text, raw, values, intent)
         if guess is None:
             return from_words

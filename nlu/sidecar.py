@@ -32,7 +32,7 @@ import httpx
 
 from core.config import PROJECT_ROOT, AppConfig
 from core.tasks import cancel_and_wait
-from nlu.generate import BUILD_ROOT, Build, build
+from nlu.generate import BUILD_ROOT, COMPONENTS_DIR, Build, build
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +62,8 @@ def rasa_env() -> dict[str, str]:
         # The machine has 2 shared cores; TensorFlow would otherwise spawn a pool per core type.
         TF_NUM_INTEROP_THREADS="1",
         OMP_NUM_THREADS=env.get("OMP_NUM_THREADS", "2"),
+        # Our own pipeline components (nlu/config.yml names them by module), for train and run.
+        PYTHONPATH=os.pathsep.join(filter(None, [str(COMPONENTS_DIR), env.get("PYTHONPATH")])),
     )
     return env
 

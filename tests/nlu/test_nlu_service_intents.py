@@ -46,6 +46,17 @@ def test_low_summed_confidence_falls_back(client: NluClient) -> None:
     assert _read(client, "嗯嗯", low)[0::2] == ("nlu_fallback", "low_confidence")
 
 
+def test_a_correction_read_as_no_is_a_request_for_what_follows(client: NluClient) -> None:
+    # 不是A 是B sounds like "no" to the classifier; it asks for B, whatever the classifier said of A.
+    said_no = _reply({"deny": 0.6, "request_service+free_clinic": 0.3, "greet": 0.1})
+    assert _read(client, "不是看病 是要理发", said_no) == ("request_service", "haircut", None)
+    said_cancel = _reply({"cancel_order": 0.7, "request_service+utility_repair": 0.3})
+    assert _read(client, "别派电工了 要修冰箱的", said_cancel)[:2] == ("request_service", "appliance_repair")
+    # A plain "no" or "no thanks" stays what it is.
+    assert _read(client, "不是这个", said_no)[:2] == ("deny", None)
+    assert _read(client, "不用了 谢谢", said_no)[:2] == ("deny", None)
+
+
 def test_a_sure_classifier_beats_a_menu_word_and_an_unsure_one_does_not(client: NluClient) -> None:
     # 电视上说有义诊: the menu word 电视 (appliances) is only where the resident heard of it.
     sure = _reply({"request_service+free_clinic": 0.8, "request_service+appliance_repair": 0.15, "greet": 0.05})
