@@ -194,7 +194,11 @@ class Generator:
 
     async def _voicing(self, item: BroadcastItem, language: str) -> Voicing:
         """The master for the item's (text, voice): made once, then shared by every village."""
-        memo = json.dumps([self.settings.opening, item.text, item.voice, language], ensure_ascii=False)
+        raw = json.dumps([self.settings.opening, item.text, item.voice, language], ensure_ascii=False)
+        memo = hashlib.sha256(raw.encode("utf-8")).hexdigest()
+        if len(self._voicing_locks) > 4 * VOICINGS_KEPT:  # a long-running runtime: forget idle locks
+            for key in [k for k, v in self._voicing_locks.items() if not v.locked()]:
+                del self._voicing_locks[key]
         lock = self._voicing_locks.setdefault(memo, asyncio.Lock())
         async with lock:
             now = self.ctx.clock()
