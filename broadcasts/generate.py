@@ -152,13 +152,7 @@ class Generator:
 
     def _claim(self, item_id: int) -> BroadcastItem | None:
         """scheduled → generating (compare-and-set), and the item as it is now, detached."""
-        if not self.schedule.move(item_id, ItemState.generating, [ItemState.scheduled], SYSTEM):
-            return None
-        with self.ctx.db.session() as s:
-            item = s.get(BroadcastItem, item_id)
-            assert item is not None
-            s.expunge(item)
-            return item
+        return self.schedule.claim(item_id, SYSTEM)
 
     async def _make(self, item: BroadcastItem) -> tuple[str, float, str, bool]:
         village = self.ctx.config.villages.get(item.village_id)

@@ -213,6 +213,25 @@ class ScheduleService:
         """Compare-and-set: only one worker (or instance) wins a transition."""
         return bool(self.move_many([item_id], to, expect, actor, **fields))
 
+    def claim(self, item_id: int, actor: Actor) -> BroadcastItem | None:
+        """scheduled → generating (compare-and-set) and the item as it is now, detached, in one
+        transaction; None when another worker or instance has it, or it is no longer scheduled."""
+        now = self.ctx.clock()
+        with self.ctx.db.session() as s:
+            item = s.scalars(
+                update(BroadcastItem)
+                .where(BroadcastItem.id == item_id, BroadcastItem.state == ItemState.scheduled)
+                .values(state=ItemState.generating, updated_at=now)
+                .returning(BroadcastItem),
+                execution_options={"synchronize_session": False},
+            ).one_or_none()
+            if item is None:
+                return None
+            audit(s, now, actor, f"item_{ItemState.generating.value}", item_id=item_id)
+            s.flush()
+            s.expunge(item)
+            return item
+
     def move_many(
         self, item_ids: list[int], to: ItemState, expect: Iterable[ItemState], actor: Actor, **fields: object
     ) -> list[int]:
