@@ -14,6 +14,7 @@ from telegram.constants import MessageLimit
 from telegram.error import BadRequest, Forbidden, TelegramError
 
 from core.app import AppContext
+from core.lease import Lease
 from reports.archive import ArchivedBulletin, BulletinArchive, recipients
 
 log = logging.getLogger(__name__)
@@ -29,12 +30,15 @@ def caption(bulletin: ArchivedBulletin) -> str:
     return text[: MessageLimit.CAPTION_LENGTH]
 
 
-async def deliver_bulletins(ctx: AppContext, bot: Bot, run_db: RunDb) -> int:
+async def deliver_bulletins(ctx: AppContext, bot: Bot, run_db: RunDb, lease: Lease | None = None) -> int:
     """Send every archived bulletin not sent yet; returns how many went out. Stops (to retry
-    later) when Telegram cannot be reached."""
+    later) when Telegram cannot be reached, or when this instance no longer holds `lease`
+    (several instances: renewed before each bulletin, so two never send the same one)."""
     archive = BulletinArchive(ctx)
     delivered = 0
     for bulletin in await run_db(archive.unsent):
+        if lease is not None and not await run_db(lease.acquire):
+            return delivered
         pdf = archive.path(bulletin, "pdf")
         for person in recipients(ctx.config, bulletin.area_id):
             if person.telegram_id is None:

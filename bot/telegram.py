@@ -325,9 +325,7 @@ class TelegramFrontend:
     async def send_bulletins(self) -> int:
         """月报 archived by the reports job → a PDF to each admin of the area."""
         assert self.application is not None
-        if not await self.engine.run_db(self.bulletin_lease.acquire):
-            return 0  # another instance sends them
-        return await deliver_bulletins(self.ctx, self.application.bot, self.engine.run_db)
+        return await deliver_bulletins(self.ctx, self.application.bot, self.engine.run_db, self.bulletin_lease)
 
     async def remind(self) -> None:
         await outbox.remind(self.notifier, self.engine, self.ctx.clock, self.channels, self.reminder_lease)
