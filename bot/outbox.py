@@ -55,6 +55,8 @@ async def remind(
         return
     now = clock()
     for order_id, notice in await engine.run_db(notifier.due_reminders, now):
+        if lease is not None and not await engine.run_db(lease.acquire):
+            return  # lost the lease meanwhile: the new holder sends the rest
         if channels.handles(notice.to) and await channels.send(notice):
             await engine.run_db(notifier.mark_reminded, order_id, now)
     await engine.run_db(engine.store.prune, now - PROCESSED_TTL)
