@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from sqlalchemy import func, select
 
@@ -35,6 +36,7 @@ from orders.service import OrderRequest, OrderService
 from tests.core.test_run import overdue_order
 from tests.peers.telegram_api import TOKEN, FakeBotApi
 
+pytestmark = pytest.mark.slow  # two whole apps in subprocesses
 ROOT = Path(__file__).resolve().parents[2]
 LEASE = 4.0  # seconds: the instances' cluster.lease_seconds
 COUNTY = Actor.staff("county_admin")
