@@ -217,3 +217,39 @@ def _cross_validate(config: AppConfig, k: int) -> dict[str, object]:
     except SidecarError as exc:
         err_console.print(f"[red]error:[/red] {exc}", highlight=False)
         raise typer.Exit(1) from None
+
+
+@app.command()
+def retrain(
+    folds: int = typer.Option(0, "--folds", "-k", help="Cross-validation folds (default 2)."),
+    tolerance: float = typer.Option(0.0, help="How much a figure may drop and still count as not worse."),
+    verbose: bool = typer.Option(False, "--verbose", "-v"),
+) -> None:
+    """Gated retrain: train with the exported inbox labels, swap in only if no score is worse."""
+    from nlu.retrain import ACCEPTED, NOTHING, RetrainBusy, RetrainStatus, default_folds, elapsed
+    from nlu.retrain import retrain as run_retrain
+
+    _setup_logging(verbose)
+    config = app_config()
+    k = folds or default_folds()
+    if k < 2:
+        err_console.print("[red]error:[/red] --folds needs K ≥ 2", highlight=False)
+        raise typer.Exit(2)
+
+    def show(status: RetrainStatus) -> None:
+        err_console.print(f"[{status.done}/{status.total}] {elapsed(status):4.0f}s {status.step}", highlight=False)
+
+    try:
+        status = asyncio.run(run_retrain(config, k=k, tolerance=tolerance, progress=show))
+    except RetrainBusy:
+        err_console.print("[red]error:[/red] 已经有一个重新训练在跑了", highlight=False)
+        raise typer.Exit(1) from None
+    except SidecarError as exc:
+        err_console.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(1) from None
+    for _key, label, before, after, worse in status.rows:
+        b = f"{before:.3f}" if before is not None else "-"
+        a = f"{after:.3f}" if after is not None else "-"
+        typer.echo(f"{label:<24} {b}  →  {a}{'  变差' if worse else ''}")
+    typer.echo(status.message)
+    raise typer.Exit(0 if status.state in (ACCEPTED, NOTHING) else 3)

@@ -26,6 +26,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from core.clock import LOCAL_TZ
 from core.config import PROJECT_ROOT, AppConfig
 from nlu import FALLBACK_INTENT
@@ -34,7 +36,7 @@ from nlu.evaluate import Case, score
 from nlu.examples import REQUEST, Example, training_examples
 from nlu.generate import build
 from nlu.result import NluResult
-from nlu.sidecar import RasaSidecar, ensure_model_for, free_port
+from nlu.sidecar import RasaSidecar, SidecarError, ensure_model_for, free_port
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +72,21 @@ def case_of(ex: Example) -> Case:
     return Case(ex.text, intent, CV_NOW, {}, frozenset())
 
 
+async def put_model(base_url: str, model: Path, timeout: float = 600.0) -> None:
+    """Make a running Rasa server load `model` (Rasa's HTTP API: `PUT /model`, 204 when loaded)."""
+    async with httpx.AsyncClient(timeout=timeout, trust_env=False) as http:
+        reply = await http.put(f"{base_url.rstrip('/')}/model", json={"model_file": str(model.resolve())})
+    if reply.status_code != 204:
+        raise SidecarError(f"Rasa at {base_url} refused the model {model.name} (HTTP {reply.status_code})")
+
+
 async def _fold_replies(
-    config: AppConfig, train: list[Example], test: list[Example], root: Path, say: Progress
+    config: AppConfig,
+    train: list[Example],
+    test: list[Example],
+    root: Path,
+    say: Progress,
+    server: str | None = None,
 ) -> list[dict[str, Any] | None]:
     b = build(config, root=root / "builds", examples=train)
     replies_path = root / f"replies-{b.fingerprint}.json"
@@ -83,23 +98,39 @@ async def _fold_replies(
     started = time.monotonic()
     model, seconds = await ensure_model_for(b, root / "models")
     say(f"model {b.fingerprint}: " + (f"trained in {seconds:.0f}s" if seconds else "cached"))
-    # A loaded machine can take minutes to import TensorFlow: wait as the test peer does.
-    sidecar = RasaSidecar(config, port=free_port(), model=model, startup_timeout=600.0)
-    await sidecar.start()
-    try:
-        client = NluClient(sidecar.url, config, timeout=30.0, threshold=config.nlu.confidence_threshold)
-        replies: list[dict[str, Any] | None] = []
-        for text in texts:
-            reply, _ = await client._ask_rasa(text)  # the raw reply: rules are applied afterwards
-            replies.append(reply)
-        await client.aclose()
-    finally:
-        await sidecar.stop()
+    if server is not None:  # a running scoring server: load the fold model into it
+        await put_model(server, model)
+        replies = await _ask_all(config, server, texts)
+    else:
+        # A loaded machine can take minutes to import TensorFlow: wait as the test peer does.
+        sidecar = RasaSidecar(_local(config), port=free_port(), model=model, startup_timeout=600.0)
+        await sidecar.start()
+        try:
+            replies = await _ask_all(config, sidecar.url, texts)
+        finally:
+            await sidecar.stop()
     tmp = replies_path.with_suffix(".tmp")
     tmp.write_text(json.dumps({"texts": texts, "replies": replies}, ensure_ascii=False), encoding="utf-8")
     tmp.replace(replies_path)
     say(f"fold done in {time.monotonic() - started:.0f}s")
     return replies
+
+
+def _local(config: AppConfig) -> AppConfig:
+    """The config with no external Rasa URL: a fold's own server must really be started."""
+    return config.model_copy(update={"nlu": config.nlu.model_copy(update={"url": None})})
+
+
+async def _ask_all(config: AppConfig, url: str, texts: list[str]) -> list[dict[str, Any] | None]:
+    client = NluClient(url, config, timeout=30.0, threshold=config.nlu.confidence_threshold)
+    try:
+        replies: list[dict[str, Any] | None] = []
+        for text in texts:
+            reply, _ = await client._ask_rasa(text)  # the raw reply: rules are applied afterwards
+            replies.append(reply)
+        return replies
+    finally:
+        await client.aclose()
 
 
 async def cross_validate(
@@ -109,8 +140,14 @@ async def cross_validate(
     examples: list[Example] | None = None,
     root: Path = CV_ROOT,
     progress: Progress | None = None,
+    extra_train: list[Example] | None = None,
+    server: str | None = None,
 ) -> dict[str, Any]:
-    """Train k models, parse each fold's held-back examples, score them all together."""
+    """Train k models, parse each fold's held-back examples, score them all together.
+
+    `extra_train`: examples added to every fold's training part and never tested (the gated
+    retrain, nlu/retrain.py, compares two models on the same held-back cases this way).
+    `server`: a running Rasa to load each fold model into (`PUT /model`) instead of starting one."""
     say = progress or (lambda msg: log.info("nlu cv: %s", msg))
     examples = training_examples() if examples is None else examples
     parts = folds(examples, k)
@@ -120,8 +157,8 @@ async def cross_validate(
     for i, test in enumerate(parts):
         say(f"fold {i + 1}/{k}: training on {len(examples) - len(test)}, testing {len(test)}")
         held = set(map(id, test))
-        train = [ex for ex in examples if id(ex) not in held]
-        replies = await _fold_replies(config, train, test, root, say)
+        train = [ex for ex in examples if id(ex) not in held] + list(extra_train or [])
+        replies = await _fold_replies(config, train, test, root, say, server)
         for ex, reply in zip(test, replies, strict=True):
             case, cleaned = case_of(ex), clean_text(ex.text)
             reason = None if reply is not None else "unreachable"

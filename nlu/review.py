@@ -5,13 +5,16 @@
     queue.note_correction(text, result, corrected_service, village_id=...)   # 不对 → another service
     queue.items(status="new")                          # the inbox (masked texts only)
     queue.label(item_id, intent, service, staff_id) / queue.dismiss(item_id, staff_id)
-    queue.export()                                     # labelled items → var/nlu-review/examples.yml
+    queue.export()                                     # labelled items → var/nlu-review/examples.pending.yml
 
 A message is kept when it fell back for a reason that is about understanding (not because Rasa
 was down), or when the winning intent's confidence was below `LOW_CONFIDENCE`.  The text is
 masked before it is stored (nlu/mask.py); logs carry ids and counts, never texts.  The export is
-in the format of nlu/data/examples.yml, and nlu/generate.py adds it to the training data, so
-the next `xiangyin nlu train` learns from it.
+in the format of nlu/data/examples.yml and goes to a *pending* file first
+(`var/nlu-review/examples.pending.yml`), which is not training data: the gated retrain
+(nlu/retrain.py, `xiangyin nlu retrain`, the console's 重新训练) trains a candidate with it and
+merges it into the accepted export `var/nlu-review/examples.yml` (which nlu/generate.py adds to
+the training data) only if no cross-validation or held-out score gets worse.
 """
 
 from __future__ import annotations
@@ -63,6 +66,12 @@ class ReviewView:
     labelled_by: str | None
 
 
+def pending_path(accepted: Path | None = None) -> Path:
+    """Where the inbox exports to: beside the accepted export, not yet training data."""
+    accepted = accepted or reviewed_path()
+    return accepted.with_name(f"{accepted.stem}.pending{accepted.suffix}")
+
+
 def _view(row: ReviewItem) -> ReviewView:
     return ReviewView(
         row.id,
@@ -94,7 +103,7 @@ class ReviewQueue:
         self.db = db
         self.config = config
         self.clock = clock
-        self.export_path = export_path or reviewed_path()
+        self.export_path = export_path or pending_path()
         self._masker = Masker(config)
         self._services = {s.id for s in config.menu.all_services}
 
@@ -189,7 +198,8 @@ class ReviewQueue:
 
     # ------------------------------------------------------------ export
     def export(self) -> tuple[Path, int]:
-        """Every labelled message as training examples (examples.yml format), written atomically."""
+        """Every labelled message as training examples (examples.yml format), written atomically
+        to the pending file (the gated retrain decides whether they become training data)."""
         by_intent: dict[str, list[str]] = {}
         by_service: dict[str, list[str]] = {}
         for item in sorted(self.items(LABELLED, limit=100_000), key=lambda i: i.id):
@@ -209,7 +219,7 @@ class ReviewQueue:
             yaml.safe_dump(data, out, allow_unicode=True, sort_keys=False, width=1000)
         os.replace(tmp, self.export_path)
         count = sum(map(len, by_service.values())) + sum(map(len, by_intent.values()))
-        log.info("nlu review: exported %d labelled messages to %s", count, self.export_path)
+        log.info("nlu review: exported %d labelled messages to %s (pending)", count, self.export_path)
         return self.export_path, count
 
 

@@ -1,5 +1,6 @@
 """Admin pages: the NLU review inbox (messages the bot did not understand), one-click labels,
-export as training data (nlu/review.py)."""
+export as training data (nlu/review.py), and the gated retrain with its progress and
+before/after figures (nlu/retrain.py; it runs in a background thread, the page polls)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from fastapi.responses import Response
 from core.config import Role
 from core.errors import DomainError
 from nlu import INTENTS
+from nlu.retrain import default_folds, load_status, start_in_background
 from nlu.review import LABELLED, ReviewQueue
 from web.auth import Form, PageUser
 from web.render import flash, redirect, render
@@ -46,16 +48,34 @@ def review(request: Request, user: PageUser) -> Response:
         request, "nlu_review.html", items=queue.items(villages=user.villages),
         labelled=queue.items(LABELLED, limit=50, villages=user.villages), counts=queue.counts(user.villages),
         intents=[(i, INTENT_LABELS[i]) for i in INTENTS], reasons=REASON_LABELS,
-        services=request.app.state.ctx.config.menu.all_services,
+        services=request.app.state.ctx.config.menu.all_services, retrain=load_status(),
     )  # fmt: skip
 
 
 @router.post("/nlu/review/export")
-def export(request: Request, user: PageUser) -> Response:
+def export(request: Request, user: PageUser, form: Form) -> Response:
     user.require(Role.admin)
     _, count = _queue(request).export()
-    flash(request, f"已导出 {count} 条标好的消息,下次训练会用上。")
+    flash(request, f"已导出 {count} 条标好的消息。点“重新训练”:新模型成绩不变差才会换上。")
     return redirect("/nlu/review")
+
+
+@router.post("/nlu/review/retrain")
+def retrain_start(request: Request, user: PageUser, form: Form) -> Response:
+    user.require(Role.admin)
+    config = request.app.state.ctx.config
+    scoring = getattr(request.app.state, "retrain_scoring", None)  # tests: a fake, no Rasa
+    if start_in_background(config, k=default_folds(), scoring=scoring) is None:
+        flash(request, "已经在重新训练了,请等它做完。", "error")
+    else:
+        flash(request, "已开始重新训练,要几分钟;这一页会自己刷新。")
+    return redirect("/nlu/review/retrain")
+
+
+@router.get("/nlu/review/retrain")
+def retrain_page(request: Request, user: PageUser) -> Response:
+    user.require(Role.admin)
+    return render(request, "nlu_retrain.html", status=load_status())
 
 
 @router.post("/nlu/review/{item_id}")
