@@ -14,9 +14,9 @@ test: setup rasa-env
 	bash scripts/test.sh
 
 # The fast tier: the domain and adapter tests that need neither Rasa nor PostgreSQL nor
-# Chromium nor `xiangyin` subprocesses (markers: pyproject.toml, tests/conftest.py), one test
-# file per worker process (pytest-xdist). `make test` stays the whole suite and CI's command;
-# `make lint` is the linter alone.
+# Chromium nor `xiangyin` subprocesses (markers in pyproject.toml; tests/conftest.py sets rasa
+# and postgres from the fixtures a test uses), one test file per worker process (pytest-xdist).
+# `make test` stays the whole suite and CI's command; `make lint` is the linter alone.
 FAST := not rasa and not postgres and not browser and not slow
 WORKERS ?= 2
 

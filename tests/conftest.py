@@ -28,12 +28,6 @@ pytest_plugins = ["tests.rasa_fixture"]
 NEEDS_SERVER = {"rasa_sidecar": "rasa", "rasa_url": "rasa", "_pg_database": "postgres"}
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers", "slow: starts `xiangyin` processes or fuzzes the whole API (seconds each); not in make test-fast"
-    )
-
-
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         for fixture in getattr(item, "fixturenames", ()):
