@@ -258,13 +258,20 @@ class Scoring(Protocol):
 
 
 class RasaScoring:
-    """Real models, one scoring server (a `rasa run` on a free port) loading each in turn."""
+    """Real models, one scoring server (a `rasa run` on a free port) loading each in turn.
+
+    Every model scored is loaded with `PUT /model`, the first one too: Rasa 3.6 reads a few
+    messages differently with a model loaded into a running server than with the same model
+    it started with (measured: 1 of 251 heldout.yml cases), so both sides are scored the way
+    the swap serves the winner.  Fold models and replies are cached under var/nlu-cv/retrain,
+    apart from `xiangyin nlu eval --cross-validation` (whose servers load each model at start).
+    """
 
     def __init__(self, config: AppConfig, cv_root: Path | None = None) -> None:
         from nlu.crossval import CV_ROOT
 
         self.config = config.model_copy(update={"nlu": config.nlu.model_copy(update={"url": None})})
-        self.cv_root = cv_root or CV_ROOT
+        self.cv_root = cv_root or CV_ROOT / "retrain"
         self._server: Any = None
         self._loaded: Path | None = None
 
@@ -283,7 +290,7 @@ class RasaScoring:
         if self._server is None:
             self._server = RasaSidecar(self.config, port=free_port(), model=model, startup_timeout=600.0)
             await self._server.start()
-        elif self._loaded != model:
+        if self._loaded != model:
             await put_model(self._server.url, model)
         self._loaded = model
         return str(self._server.url)
