@@ -115,6 +115,14 @@ class RetrainStatus:
         return self.state == RUNNING
 
     @property
+    def started(self) -> datetime | None:
+        return _moment(self.started_at)
+
+    @property
+    def finished(self) -> datetime | None:
+        return _moment(self.finished_at)
+
+    @property
     def rows(self) -> list[tuple[str, str, float | None, float | None, bool]]:
         """(key, label, before, after, worse) for the console's table."""
         return [
@@ -122,6 +130,13 @@ class RetrainStatus:
             for k in FIGURES
             if k in self.before or k in self.after
         ]
+
+
+def _moment(value: str | None) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value) if value else None
+    except ValueError:
+        return None
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:

@@ -121,8 +121,10 @@ def test_a_missed_message_is_labelled_retrained_and_understood(site: tuple[str, 
         expect(state).to_have_attribute("data-state", "running")
         expect(state).to_contain_text("正在重新训练")
         expect(page.locator("progress")).to_have_count(1)
+        # The page refreshes itself (meta refresh every 3 s): the progress moves on.
+        expect(page.locator("progress")).not_to_have_attribute("value", "0", timeout=60_000)
         page.screenshot(path=str(SCREENSHOTS / "nlu-retrain-progress.png"), full_page=True)
-        # The page refreshes itself (meta refresh) until the retrain is done.
+        # … and keeps refreshing until the retrain is done.
         expect(page.locator("#retrain-state")).not_to_have_attribute("data-state", "running", timeout=RETRAIN_WAIT_MS)
         seconds = time.monotonic() - started
         page.screenshot(path=str(SCREENSHOTS / "nlu-retrain-done.png"), full_page=True)
