@@ -133,3 +133,15 @@ async def test_nothing_new_and_one_at_a_time(config: AppConfig, reviewed: Path) 
     status = await retrain(config, scoring=scoring, swap=False)
     assert status.state == NOTHING and scoring.trained == []
     assert isinstance(load_status(), RetrainStatus)
+
+
+def test_cli_retrain_with_nothing_exported(reviewed: Path) -> None:
+    from typer.testing import CliRunner
+
+    from cli.nlu import app
+
+    pending_path(reviewed).unlink()
+    result = CliRunner().invoke(app, ["retrain", "-k", "2"])
+    assert result.exit_code == 0, result.output
+    assert "没有新的标注要学" in result.output
+    assert CliRunner().invoke(app, ["retrain", "-k", "1"]).exit_code == 2
