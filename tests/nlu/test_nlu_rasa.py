@@ -49,12 +49,19 @@ async def test_design_examples(nlu_client: NluClient, text: str, intent: str, se
     assert result.fallback_reason is None and result.confidence >= 0.5
 
 
-# Enforced at the levels measured for this model (README, nlu): the sets we may look at.  The
-# frozen held-out file is below the issue's 0.95 target (intent 0.893, service 0.946), so no
-# test pretends otherwise; `xiangyin nlu eval --summary` reports it.
+# Enforced at the levels measured for this model (README, nlu).  Only figures and label counts
+# appear in a failure: the independent sets' sentences are not to be read while developing.
 @pytest.mark.parametrize(
     ("name", "intent", "service", "cases"),
-    [("heldout.yml", 0.94, 0.98, 250), ("heldout_fresh.yml", 0.95, 0.98, 60), ("dev.yml", 0.95, 0.95, 130)],
+    [
+        ("heldout.yml", 0.97, 0.99, 250),
+        ("heldout_fresh.yml", 0.95, 0.99, 60),
+        ("dev.yml", 0.96, 0.98, 130),
+        # Independent sets at the level measured on 2026-12-05 (README), a point of margin: the
+        # second chose between pipeline variants; the frozen one was never used for any choice.
+        ("heldout_independent_2026-12-05.yml", 0.95, 0.95, 220),
+        ("heldout_frozen.yml", 0.94, 0.98, 320),
+    ],
 )
 async def test_sets_meet_the_measured_levels(
     nlu_client: NluClient, name: str, intent: float, service: float, cases: int
@@ -62,13 +69,16 @@ async def test_sets_meet_the_measured_levels(
     config = load_config(environ={})
     report = await evaluate_client(nlu_client, config, load_heldout(ROOT / "nlu" / "tests_data" / name))
     rasa, baseline = report["rasa"], report["baseline"]
-    assert rasa["cases"] >= cases
-    assert rasa["intent_accuracy"] >= intent, rasa["intent_confusion"]
-    assert rasa["service_accuracy"] >= service, rasa["service_confusion"]
+    got = (rasa["cases"], rasa["intent_accuracy"], rasa["service_accuracy"])
+    confusion = (rasa["intent_confusion"], rasa["service_confusion"])
+    assert got[0] >= cases
+    assert got[1] >= intent, confusion
+    assert got[2] >= service, confusion
     if rasa["time_cases"]:
-        assert rasa["time_window_correct"] >= 0.9, rasa["time_errors"]
-    assert rasa["intent_accuracy"] > baseline["intent_accuracy"]
-    assert rasa["service_accuracy"] > baseline["service_accuracy"]
+        timed = rasa["time_window_correct"]
+        assert timed >= 0.9
+    keywords = (baseline["intent_accuracy"], baseline["service_accuracy"])
+    assert got[1] > keywords[0] and got[2] > keywords[1]
 
 
 def test_cli_eval_summary_prints_no_sentence(rasa_url: str) -> None:
