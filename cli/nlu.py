@@ -222,11 +222,11 @@ def _cross_validate(config: AppConfig, k: int) -> dict[str, object]:
 @app.command()
 def retrain(
     folds: int = typer.Option(0, "--folds", "-k", help="Cross-validation folds (default 2)."),
-    tolerance: float = typer.Option(0.0, help="How much a figure may drop and still count as not worse."),
+    tolerance: float = typer.Option(None, help="How much a figure may drop and still count as not worse (0)."),
     verbose: bool = typer.Option(False, "--verbose", "-v"),
 ) -> None:
     """Gated retrain: train with the exported inbox labels, swap in only if no score is worse."""
-    from nlu.retrain import ACCEPTED, NOTHING, RetrainBusy, RetrainStatus, default_folds, elapsed
+    from nlu.retrain import ACCEPTED, NOTHING, RetrainBusy, RetrainStatus, default_folds, default_tolerance, elapsed
     from nlu.retrain import retrain as run_retrain
 
     _setup_logging(verbose)
@@ -240,7 +240,8 @@ def retrain(
         err_console.print(f"[{status.done}/{status.total}] {elapsed(status):4.0f}s {status.step}", highlight=False)
 
     try:
-        status = asyncio.run(run_retrain(config, k=k, tolerance=tolerance, progress=show))
+        gate = default_tolerance() if tolerance is None else max(0.0, tolerance)
+        status = asyncio.run(run_retrain(config, k=k, tolerance=gate, progress=show))
     except RetrainBusy:
         err_console.print("[red]error:[/red] 已经有一个重新训练在跑了", highlight=False)
         raise typer.Exit(1) from None

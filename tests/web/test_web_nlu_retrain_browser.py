@@ -7,7 +7,13 @@ sidecar loads it (`PUT /model`), and it now reads the message with the admin's l
 
 The candidate model is trained into a temporary model cache (the shared one is not filled with
 test models); cross-validation fold models are cached by fingerprint in var/nlu-cv as usual, so
-a second run with the same data trains only the candidate."""
+a second run with the same data trains only the candidate.
+
+The gate runs with a tolerance of 0.002 here (the default is 0: no figure may drop at all): one
+labelled example moves about two of the ~2500 cross-validation cases (0.0008) either way with
+the data of 2026-12-05, which would make this test a coin toss; on heldout.yml and dev.yml one
+case is 0.004 or more, so there it still has to be equal or better.  The decision itself, at 0,
+is tested with injected scores in tests/nlu/test_nlu_retrain_gate.py."""
 
 from __future__ import annotations
 
@@ -36,9 +42,14 @@ from web.app import create_app
 
 pytestmark = [pytest.mark.rasa, pytest.mark.browser, pytest.mark.timeout(1800)]
 
-# Asking for a name for a child: not on the menu, and the current model falls back on it
-# (checked below before anything else); the admin labels it a request with no menu service.
-MISSED = "给俺家的娃起个名字"
+# Messages the model of 2026-12-05 falls back on, each with the label the admin gives it (the
+# console's button) and what the retrained model must then read: the first one the current
+# model still misses is used (checked before anything else).
+MISSES = (
+    ("给俺家的娃起个名字", "点单,说不清哪项", ("request_service", None)),  # not on the menu
+    ("俺家吊扇呼啦呼啦响", "家电维修", ("request_service", "appliance_repair")),
+    ("电脑里的照片咋传到手机上", "技能培训", ("request_service", "skills_training")),
+)
 RETRAIN_WAIT_MS = 25 * 60 * 1000  # cold: candidate + 2×2 fold models at ~100 s each on a busy box
 
 
@@ -53,6 +64,7 @@ def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str,
     shutil.copy2(current, models / current.name)
     monkeypatch.setenv("XIANGYIN_RASA_MODELS", str(models))
     monkeypatch.setenv("XIANGYIN_NLU_RETRAIN_FOLDS", "2")
+    monkeypatch.setenv("XIANGYIN_NLU_RETRAIN_TOLERANCE", "0.002")
     sidecar = ThreadedSidecar(ctx.config, model=models / current.name).start()
     try:
         # The app (and the retrain it starts) talks to this sidecar: that is "the running one".
@@ -95,9 +107,10 @@ def _log_in(page: Page, base: str, username: str) -> None:
 
 def test_a_missed_message_is_labelled_retrained_and_understood(site: tuple[str, AppContext, str]) -> None:
     base, ctx, rasa = site
-    intent, _, _ = asyncio.run(_parse(ctx, rasa, MISSED))
-    assert intent == "nlu_fallback", f"the current model already understands the message ({intent})"
-    asyncio.run(_resident_says(ctx, rasa, MISSED))  # the bot's engine keeps the miss
+    missed = [m for m in MISSES if asyncio.run(_parse(ctx, rasa, m[0]))[0] == "nlu_fallback"]
+    assert missed, "the current model understands every message of MISSES: write new ones"
+    text, button, expected = missed[0]
+    asyncio.run(_resident_says(ctx, rasa, text))  # the bot's engine keeps the miss
 
     with chromium() as browser:
         context = browser.new_context(viewport=DESKTOP, locale="zh-CN")
@@ -105,10 +118,10 @@ def test_a_missed_message_is_labelled_retrained_and_understood(site: tuple[str, 
         page = context.new_page()
         _log_in(page, base, "admin")
         page.goto(f"{base}/nlu/review")
-        item = page.locator("#review-inbox li", has_text=MISSED)
+        item = page.locator("#review-inbox li", has_text=text)
         expect(item).to_have_count(1)
         item.locator("summary").click()  # 点单:是哪项服务
-        item.get_by_role("button", name="点单,说不清哪项").click()
+        item.get_by_role("button", name=button, exact=True).click()
         expect(page.locator("body")).to_contain_text("已标好")
         page.click("#export")
         expect(page.locator("body")).to_contain_text("已导出 1 条")
@@ -144,4 +157,4 @@ def test_a_missed_message_is_labelled_retrained_and_understood(site: tuple[str, 
     assert os.path.basename(loaded) == f"{status.model}.tar.gz"
     assert not pending_path().exists() and pending_path().with_name("examples.yml").exists()
     # The retrain picked the message up: the running model now reads it with the admin's label.
-    assert asyncio.run(_parse(ctx, rasa, MISSED))[:2] == ("request_service", None)
+    assert asyncio.run(_parse(ctx, rasa, text))[:2] == expected

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from core.config import Role
 from core.errors import DomainError
 from nlu import INTENTS
-from nlu.retrain import default_folds, load_status, start_in_background
+from nlu.retrain import default_folds, default_tolerance, load_status, start_in_background
 from nlu.review import LABELLED, ReviewQueue
 from web.auth import Form, PageUser
 from web.render import flash, redirect, render
@@ -65,7 +65,7 @@ def retrain_start(request: Request, user: PageUser, form: Form) -> Response:
     user.require(Role.admin)
     config = request.app.state.ctx.config
     scoring = getattr(request.app.state, "retrain_scoring", None)  # tests: a fake, no Rasa
-    if start_in_background(config, k=default_folds(), scoring=scoring) is None:
+    if start_in_background(config, k=default_folds(), tolerance=default_tolerance(), scoring=scoring) is None:
         flash(request, "已经在重新训练了,请等它做完。", "error")
     else:
         flash(request, "已开始重新训练,要几分钟;这一页会自己刷新。")
