@@ -45,9 +45,7 @@ class Instance:
         return True
 
     async def flush(self) -> int:
-        return await outbox.flush(
-            self.notifier, self.engine.run_db, self.ctx.clock, self.send, "tg", self.outbox_lease
-        )
+        return await outbox.flush(self.notifier, self.engine.run_db, self.ctx.clock, self.send, "tg", self.outbox_lease)
 
     async def remind(self) -> None:
         await outbox.remind(self.notifier, self.engine, self.ctx.clock, self.channels, self.reminder_lease)
@@ -95,6 +93,4 @@ async def test_outbox_and_reminders_once_across_two_instances(config: AppConfig,
     reminders = [text for to, text in every if to == "tg:900001" and text.startswith("提醒您")]
     assert len(reminders) == len(ids)  # one reminder per accepted order, whoever sent it
     accepted = [to for to, text in every if "好消息" in text]
-    assert sorted(accepted) == sorted(f"tg:{7300 + n}" for n in range(6)) + sorted(
-        f"tg:{7400 + n}" for n in range(3)
-    )
+    assert sorted(accepted) == sorted(f"tg:{7300 + n}" for n in range(6)) + sorted(f"tg:{7400 + n}" for n in range(3))
