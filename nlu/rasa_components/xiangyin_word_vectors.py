@@ -1,9 +1,9 @@
-"""Pretrained Chinese word vectors as dense features for DIET (runs inside the Rasa sidecar).
+"""Pretrained Chinese word vectors as dense features (runs inside the Rasa sidecar).
 
 Why: the service of a request is often told as a situation (俺家老母猪不吃食, 水管子冻裂了)
 whose words never occur in the training data.  Word and character n-grams cannot relate 母猪
-to 牛 or 电饭煲 to 微波炉; pretrained vectors can, so DIET generalises from 养牛 examples to a
-sow that is off its food.
+to 牛 or 电饭煲 to 微波炉; pretrained vectors can, so the classifier generalises from 养牛
+examples to a sow that is off its food.
 
 The vectors are the 75-dimension, 129,691-word embedding shipped in the `cnsyn` package on
 PyPI (Apache-2.0, installed into the Rasa venv by scripts/setup_rasa.sh; its nearest-neighbour
