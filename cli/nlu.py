@@ -21,8 +21,6 @@ from nlu.sidecar import RasaSidecar, SidecarError, ensure_model
 
 app = typer.Typer(no_args_is_help=True)
 
-EVAL_TIMEOUT = 30.0  # seconds per parse when scoring a labelled set
-
 HELDOUT = Path(__file__).resolve().parent.parent / "nlu" / "tests_data" / "heldout.yml"
 
 
@@ -192,9 +190,7 @@ def evaluate(
 
         async def main() -> dict[str, object]:
             async with _server(config, url, True) as base:
-                # Accuracy, not latency: a parse slowed by a busy machine must not score as a
-                # timeout fallback (the chat's own timeout stays nlu.timeout_seconds).
-                client = NluClient(base, config, timeout=EVAL_TIMEOUT, threshold=config.nlu.confidence_threshold)
+                client = NluClient.for_scoring(config, base)
                 try:
                     return await evaluate_client(client, config, cases)
                 finally:

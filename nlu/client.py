@@ -49,6 +49,7 @@ log = logging.getLogger(__name__)
 MAX_CHARS = 500
 # Trained (nlu/data/examples.yml) so off-topic chat has a home; never shown outside the client.
 OUT_OF_SCOPE = "out_of_scope"
+SCORING_TIMEOUT = 30.0  # seconds per parse when accuracy, not speed, is measured
 # Intents a correction (不是A 是B, 别派A了 要B) is mistaken for; it is a request for B.
 _CORRECTABLE = frozenset({"deny", "cancel_order", FALLBACK_INTENT})
 # Rating stars are the only symbols that mean something on their own (⭐⭐⭐⭐ → rate_order).
@@ -147,6 +148,12 @@ class NluClient:
     def from_config(cls, config: AppConfig, url: str | None = None) -> NluClient:
         url = url or config.nlu.url or f"http://127.0.0.1:{config.nlu.port}"
         return cls(url, config, timeout=config.nlu.timeout_seconds, threshold=config.nlu.confidence_threshold)
+
+    @classmethod
+    def for_scoring(cls, config: AppConfig, url: str) -> NluClient:
+        """A client that scores accuracy, not latency (evaluation, cross-validation, the retrain's
+        gate, tests): a parse slowed by a busy machine must not count as a timeout fallback."""
+        return cls(url, config, timeout=SCORING_TIMEOUT, threshold=config.nlu.confidence_threshold)
 
     async def parse(self, text: str, received_at: datetime | None = None) -> NluResult:
         """Understand one message.  Never raises (except cancellation)."""

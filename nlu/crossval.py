@@ -122,7 +122,7 @@ def _local(config: AppConfig) -> AppConfig:
 
 
 async def _ask_all(config: AppConfig, url: str, texts: list[str]) -> list[dict[str, Any] | None]:
-    client = NluClient(url, config, timeout=30.0, threshold=config.nlu.confidence_threshold)
+    client = NluClient.for_scoring(config, url)
     try:
         replies: list[dict[str, Any] | None] = []
         for text in texts:

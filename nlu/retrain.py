@@ -332,7 +332,7 @@ class RasaScoring:
         from nlu.evaluate import load_heldout, score
 
         url = await self._url(model)
-        client = NluClient(url, self.config, timeout=30.0, threshold=self.config.nlu.confidence_threshold)
+        client = NluClient.for_scoring(self.config, url)
         figures: dict[str, float] = {}
         try:
             for name, path in DECISION_SETS.items():

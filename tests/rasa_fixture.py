@@ -37,10 +37,8 @@ def rasa_url(request: pytest.FixtureRequest) -> str:
 # belongs to one loop.
 @pytest_asyncio.fixture(loop_scope="function")
 async def nlu_client(rasa_url: str) -> AsyncIterator[NluClient]:
-    # Tests check what is understood, not how fast: a parse slowed by a busy CI machine must not
-    # turn into a timeout fallback (benchmarks/nlu_latency.py measures speed).
-    config = load_config(environ={})
-    client = NluClient(rasa_url, config, timeout=30.0, threshold=config.nlu.confidence_threshold)
+    # Tests check what is understood, not how fast (benchmarks/nlu_latency.py measures speed).
+    client = NluClient.for_scoring(load_config(environ={}), rasa_url)
     try:
         yield client
     finally:

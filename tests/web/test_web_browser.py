@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from browser_support import DESKTOP, PHONE, SCREENSHOTS, chromium, serve
+from browser_support import DESKTOP, PHONE, SCREENSHOTS, chromium, log_in, serve
 from playwright.sync_api import Browser, Page, expect
 from webtest_support import PASSWORD_ENV, PASSWORDS, make_context, place_order
 
@@ -60,14 +60,6 @@ def new_page(browser: Browser, viewport: dict[str, int]) -> Page:
     context = browser.new_context(viewport=viewport, locale="zh-CN", accept_downloads=True)
     context.set_default_timeout(15_000)
     return context.new_page()
-
-
-def log_in(page: Page, base: str, username: str) -> None:
-    page.goto(f"{base}/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORDS[username])
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
 
 
 def shot(page: Page, name: str) -> None:

@@ -26,9 +26,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from browser_support import DESKTOP, SCREENSHOTS, chromium, serve
-from playwright.sync_api import Page, expect
-from webtest_support import PASSWORD_ENV, PASSWORDS, make_context
+from browser_support import DESKTOP, SCREENSHOTS, chromium, log_in, serve
+from playwright.sync_api import expect
+from webtest_support import PASSWORD_ENV, make_context
 
 from bot.engine import DialogueEngine
 from bot.messages import Inbound, InboundKind
@@ -89,20 +89,12 @@ async def _resident_says(ctx: AppContext, url: str, text: str) -> None:
 
 
 async def _parse(ctx: AppContext, url: str, text: str) -> tuple[str, str | None, str | None]:
-    client = NluClient(url, ctx.config, timeout=30.0, threshold=ctx.config.nlu.confidence_threshold)
+    client = NluClient.for_scoring(ctx.config, url)
     try:
         result = await client.parse(text)
     finally:
         await client.aclose()
     return result.intent, result.entities.service, result.fallback_reason
-
-
-def _log_in(page: Page, base: str, username: str) -> None:
-    page.goto(f"{base}/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORDS[username])
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
 
 
 def test_a_missed_message_is_labelled_retrained_and_understood(site: tuple[str, AppContext, str]) -> None:
@@ -116,7 +108,7 @@ def test_a_missed_message_is_labelled_retrained_and_understood(site: tuple[str, 
         context = browser.new_context(viewport=DESKTOP, locale="zh-CN")
         context.set_default_timeout(30_000)
         page = context.new_page()
-        _log_in(page, base, "admin")
+        log_in(page, base, "admin")
         page.goto(f"{base}/nlu/review")
         item = page.locator("#review-inbox li", has_text=text)
         expect(item).to_have_count(1)
