@@ -1,7 +1,7 @@
 """Two instances' outbox and reminder passes on the real PostgreSQL server, run at the same
 moment over the same orders: each event's messages and each reminder go out once (the
-leases "outbox:telegram" and "reminders"), and the other instance carries on once the
-holder's lease has run out."""
+leases "outbox:telegram" and "reminders", which may go to different instances), and the other
+instance carries on once the outbox holder's lease has run out."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from orders.service import OrderRequest, OrderService
 from tests.peers.keyword_nlu import KeywordNlu
 
 VOLUNTEER = Actor.volunteer("jjz_zhang")
+REMINDER = "提醒您"  # how a reminder starts; every other message is the outbox's
 
 
 class Instance:
@@ -44,6 +45,12 @@ class Instance:
         await asyncio.sleep(0)  # let the other instance run in between
         return True
 
+    def reminders_sent(self) -> list[Notice]:
+        return [n for n in self.sent if n.reply.text.startswith(REMINDER)]
+
+    def outbox_sent(self) -> list[Notice]:
+        return [n for n in self.sent if not n.reply.text.startswith(REMINDER)]
+
     async def flush(self) -> int:
         return await outbox.flush(self.notifier, self.engine.run_db, self.ctx.clock, self.send, "tg", self.outbox_lease)
 
@@ -59,38 +66,40 @@ async def test_outbox_and_reminders_once_across_two_instances(config: AppConfig,
     try:
         service = OrderService(pg_db, config, clock)
         soon = clock() + timedelta(minutes=40)  # within the hour: a reminder is due
-        ids = []
-        for n in range(6):
-            resident = f"tg:{7300 + n}"
-            request = OrderRequest(resident, "haircut", "dongshan", soon, soon + timedelta(hours=1))
-            order = service.create(request, Actor.resident(resident))
-            service.accept(order.id, VOLUNTEER)
-            ids.append(order.id)
+
+        def accepted_orders(first_resident: int, count: int) -> list[int]:
+            """Orders placed by `count` residents from tg:<first_resident> on, each accepted."""
+            made = []
+            for n in range(count):
+                resident = f"tg:{first_resident + n}"
+                request = OrderRequest(resident, "haircut", "dongshan", soon, soon + timedelta(hours=1))
+                order = service.create(request, Actor.resident(resident))
+                service.accept(order.id, VOLUNTEER)
+                made.append(order.id)
+            return made
+
+        ids = accepted_orders(7300, 6)
         clock.advance(seconds=5)  # past the outbox's settle window on PostgreSQL
         await asyncio.gather(a.flush(), b.flush(), a.remind(), b.remind())
-        first = a.sent + b.sent
-        assert first and (not a.sent or not b.sent), "both instances sent"
-        # The holder dies; more orders are accepted; after its leases ran out the other goes on.
-        holder, standby = (a, b) if a.sent else (b, a)
-        for n in range(3):
-            resident = f"tg:{7400 + n}"
-            request = OrderRequest(resident, "haircut", "dongshan", soon, soon + timedelta(hours=1))
-            order = service.create(request, Actor.resident(resident))
-            service.accept(order.id, VOLUNTEER)
-            ids.append(order.id)
+        # Each pass ran on one instance (the two leases may go to different instances).
+        assert [len([i for i in (a, b) if i.outbox_sent()]), len([i for i in (a, b) if i.reminders_sent()])] == [1, 1]
+        # The outbox's holder dies; more orders are accepted; once its lease ran out the other
+        # instance delivers them.
+        holder, standby = (a, b) if a.outbox_sent() else (b, a)
+        ids += accepted_orders(7400, 3)
         clock.advance(seconds=5)
         await asyncio.gather(standby.flush(), standby.remind())
-        assert len(standby.sent) == 0  # the holder's leases still run
+        assert standby.outbox_sent() == []  # the holder's outbox lease still runs
         clock.advance(seconds=config.cluster.lease_seconds)
         await asyncio.gather(standby.flush(), standby.remind())
-        assert standby.sent
+        assert standby.outbox_sent()
     finally:
         a.engine.close()
         b.engine.close()
         other.dispose()
     every = [(n.to, n.reply.text) for n in holder.sent + standby.sent]
     assert [pair for pair, k in Counter(every).items() if k > 1] == [], "a message went out twice"
-    reminders = [text for to, text in every if to == "tg:900001" and text.startswith("提醒您")]
+    reminders = [text for to, text in every if to == "tg:900001" and text.startswith(REMINDER)]
     assert len(reminders) == len(ids)  # one reminder per accepted order, whoever sent it
     accepted = [to for to, text in every if "好消息" in text]
     assert sorted(accepted) == sorted(f"tg:{7300 + n}" for n in range(6)) + sorted(f"tg:{7400 + n}" for n in range(3))
