@@ -26,8 +26,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from core.clock import LOCAL_TZ
 from core.config import PROJECT_ROOT, AppConfig
 from nlu import FALLBACK_INTENT
@@ -36,7 +34,7 @@ from nlu.evaluate import Case, score
 from nlu.examples import REQUEST, Example, training_examples
 from nlu.generate import build
 from nlu.result import NluResult
-from nlu.sidecar import RasaSidecar, SidecarError, ensure_model_for, free_port
+from nlu.sidecar import RasaSidecar, ensure_model_for, free_port, put_model
 
 log = logging.getLogger(__name__)
 
@@ -70,14 +68,6 @@ def case_of(ex: Example) -> Case:
     if ex.intent == REQUEST:
         return Case(ex.text, intent, CV_NOW, {"service": ex.service} if ex.service else {}, frozenset({"service"}))
     return Case(ex.text, intent, CV_NOW, {}, frozenset())
-
-
-async def put_model(base_url: str, model: Path, timeout: float = 600.0) -> None:
-    """Make a running Rasa server load `model` (Rasa's HTTP API: `PUT /model`, 204 when loaded)."""
-    async with httpx.AsyncClient(timeout=timeout, trust_env=False) as http:
-        reply = await http.put(f"{base_url.rstrip('/')}/model", json={"model_file": str(model.resolve())})
-    if reply.status_code != 204:
-        raise SidecarError(f"Rasa at {base_url} refused the model {model.name} (HTTP {reply.status_code})")
 
 
 async def _fold_replies(

@@ -316,8 +316,7 @@ class RasaScoring:
         return path, b.fingerprint
 
     async def _url(self, model: Path) -> str:
-        from nlu.crossval import put_model
-        from nlu.sidecar import RasaSidecar, free_port
+        from nlu.sidecar import RasaSidecar, free_port, put_model
 
         if self._server is None:
             self._server = RasaSidecar(self.config, port=free_port(), model=model, startup_timeout=600.0)
@@ -501,8 +500,7 @@ async def _swap(config: AppConfig, model: Path) -> bool:
     """Make the running sidecar (nlu.url, else the local port) serve `model`; False if none answers."""
     import httpx
 
-    from nlu.crossval import put_model
-    from nlu.sidecar import RasaSidecar, SidecarError
+    from nlu.sidecar import RasaSidecar, SidecarError, put_model
 
     loaded = False
     for base in RasaSidecar(config).url.split(","):

