@@ -14,6 +14,7 @@ from core.config import AppConfig
 from nlu.examples import Example, parse_examples, training_examples
 from nlu.retrain import (
     ACCEPTED,
+    DEFAULT_TOLERANCE,
     FIGURES,
     NOTHING,
     REJECTED,
@@ -82,6 +83,11 @@ def test_decide() -> None:
     assert not worse.accepted and worse.worse == ["dev.service_accuracy"]
     assert decide(before, {"cv.intent_accuracy": 0.95, "dev.service_accuracy": 0.975}, tolerance=0.01).accepted
     assert decide(before, {"cv.intent_accuracy": 0.99}).worse == ["dev.service_accuracy"]  # missing is worse
+    # The default tolerance: a CV case or two is noise, one held-out case (0.004 or more) is not.
+    noise = {"cv.intent_accuracy": 0.9492, "dev.service_accuracy": 0.98}
+    assert decide(before, noise, tolerance=DEFAULT_TOLERANCE).accepted
+    one_case = {"cv.intent_accuracy": 0.95, "dev.service_accuracy": 0.976}
+    assert decide(before, one_case, tolerance=DEFAULT_TOLERANCE).worse == ["dev.service_accuracy"]
 
 
 async def test_a_worse_score_rejects_and_keeps_the_pending_labels(config: AppConfig, reviewed: Path) -> None:
