@@ -34,7 +34,7 @@ from nlu.evaluate import Case, score
 from nlu.examples import REQUEST, Example, training_examples
 from nlu.generate import build
 from nlu.result import NluResult
-from nlu.sidecar import RasaSidecar, ensure_model_for, free_port, put_model
+from nlu.sidecar import RasaSidecar, ensure_model_for, free_port, local_config, put_model
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +93,7 @@ async def _fold_replies(
         replies = await _ask_all(config, server, texts)
     else:
         # A loaded machine can take minutes to import TensorFlow: wait as the test peer does.
-        sidecar = RasaSidecar(_local(config), port=free_port(), model=model, startup_timeout=600.0)
+        sidecar = RasaSidecar(local_config(config), port=free_port(), model=model, startup_timeout=600.0)
         await sidecar.start()
         try:
             replies = await _ask_all(config, sidecar.url, texts)
@@ -104,11 +104,6 @@ async def _fold_replies(
     tmp.replace(replies_path)
     say(f"fold done in {time.monotonic() - started:.0f}s")
     return replies
-
-
-def _local(config: AppConfig) -> AppConfig:
-    """The config with no external Rasa URL: a fold's own server must really be started."""
-    return config.model_copy(update={"nlu": config.nlu.model_copy(update={"url": None})})
 
 
 async def _ask_all(config: AppConfig, url: str, texts: list[str]) -> list[dict[str, Any] | None]:

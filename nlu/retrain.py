@@ -301,8 +301,9 @@ class RasaScoring:
 
     def __init__(self, config: AppConfig, cv_root: Path | None = None) -> None:
         from nlu.crossval import CV_ROOT
+        from nlu.sidecar import local_config
 
-        self.config = config.model_copy(update={"nlu": config.nlu.model_copy(update={"url": None})})
+        self.config = local_config(config)
         self.cv_root = cv_root or CV_ROOT / "retrain"
         self._server: Any = None
         self._loaded: Path | None = None

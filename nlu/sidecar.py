@@ -177,6 +177,11 @@ async def put_model(base_url: str, model: Path, timeout: float = 600.0) -> None:
         raise SidecarError(f"Rasa at {base_url} refused the model {model.name} (HTTP {reply.status_code})")
 
 
+def local_config(config: AppConfig) -> AppConfig:
+    """The config with no external Rasa URL: a sidecar of our own is really started."""
+    return config.model_copy(update={"nlu": config.nlu.model_copy(update={"url": None})})
+
+
 def _mtime(path: Path) -> float | None:
     try:
         return path.stat().st_mtime
@@ -231,6 +236,7 @@ class RasaSidecar:
         self.workers = workers or config.nlu.workers
         self._siblings: list[RasaSidecar] = []
         self._reviewed_stamp: float | None = None  # the accepted review export this model includes
+        self._export_model: tuple[float | None, Path] | None = None  # a newer export's model path
 
     @property
     def url(self) -> str:
@@ -370,13 +376,17 @@ class RasaSidecar:
         stamp = _mtime(reviewed_path())
         if stamp == self._reviewed_stamp:
             return
-        model = model_cache_dir() / f"{fingerprint(render(self.config))}.tar.gz"
+        if self._export_model is None or self._export_model[0] != stamp:
+            self._export_model = (stamp, model_cache_dir() / f"{fingerprint(render(self.config))}.tar.gz")
+        model = self._export_model[1]
         if not model.exists():
             return  # not trained yet (the export changed without a retrain): look again next tick
         self._reviewed_stamp = stamp
         if model == self.model:
             return
-        if self.pid is not None or self._adopted:
+        loaded = await self._loaded_model()
+        # The retrain's own swap (nlu/retrain.py) may have loaded it already: not twice.
+        if (self.pid is not None or self._adopted) and not (loaded and Path(loaded).name == model.name):
             await put_model(self._own_url, model)
         log.info("nlu: now serving the retrained model %s (was %s)", model.name, self.model.name)
         self.model = model

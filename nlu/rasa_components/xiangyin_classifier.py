@@ -56,21 +56,29 @@ def fold_requests(labels: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
 
 class Neighbours:
     """The training messages' sentence vectors: a message's nearest ones vote for their labels
-    (softmax of cosine similarity over the `k` nearest)."""
+    (softmax of cosine similarity over the `k` nearest), for each stage."""
 
     TEMPERATURE = 0.05
 
     def __init__(self, vectors: np.ndarray, labels: np.ndarray, k: int) -> None:
         self.vectors, self.labels, self.k = vectors.astype(np.float32), labels.astype(str), k
+        folded, asks = fold_requests(self.labels)
+        self.folded, self.requests = folded, np.flatnonzero(asks)  # derived once, not per parse
 
-    def vote(self, queries: np.ndarray, classes: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
-        """Per query, the vote share of each class (`rows`: only these training messages vote)."""
-        vectors, labels = (self.vectors, self.labels) if rows is None else (self.vectors[rows], self.labels[rows])
-        similar = queries @ vectors.T
+    def votes(self, queries: np.ndarray, intents: np.ndarray, services: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+        """Per query, the vote shares of the stage-1 classes (all messages vote) and of the
+        services (only the requests vote)."""
+        similar = queries @ self.vectors.T
+        return (
+            self._vote(similar, self.folded, intents),
+            self._vote(similar[:, self.requests], self.labels[self.requests], services),
+        )
+
+    def _vote(self, similar: np.ndarray, labels: np.ndarray, classes: np.ndarray) -> np.ndarray:
         k = min(self.k, similar.shape[1])
         nearest = np.argpartition(-similar, k - 1, axis=1)[:, :k]
         column = {c: i for i, c in enumerate(classes)}
-        votes = np.zeros((len(queries), len(classes)))
+        votes = np.zeros((len(similar), len(classes)))
         for row, picked in enumerate(nearest):
             weights = np.exp((similar[row, picked] - similar[row, picked].max()) / self.TEMPERATURE)
             for label, weight in zip(labels[picked], weights / weights.sum(), strict=True):
@@ -103,12 +111,9 @@ class TwoStages:
         intent = self.intent.predict_proba(X)
         service = self.service.predict_proba(X)
         if self.neighbours is not None and vectors is not None and weight > 0:
-            folded, asks = fold_requests(self.neighbours.labels)
-            stage_one = Neighbours(self.neighbours.vectors, folded, self.neighbours.k)
-            intent = (1 - weight) * intent + weight * stage_one.vote(vectors, self.intent.classes_)
-            service = (1 - weight) * service + weight * self.neighbours.vote(
-                vectors, self.service.classes_, np.flatnonzero(asks)
-            )
+            near_intent, near_service = self.neighbours.votes(vectors, self.intent.classes_, self.service.classes_)
+            intent = (1 - weight) * intent + weight * near_intent
+            service = (1 - weight) * service + weight * near_service
         asks_column = list(self.intent.classes_).index(REQUEST)
         return np.hstack([np.delete(intent, asks_column, axis=1), intent[:, [asks_column]] * service])
 

@@ -15,7 +15,7 @@ import pytest
 
 from core.config import load_config
 from nlu.generate import fingerprint, render
-from nlu.sidecar import RasaSidecar, ensure_model, free_port
+from nlu.sidecar import RasaSidecar, ensure_model, free_port, local_config
 
 pytestmark = pytest.mark.rasa
 
@@ -26,8 +26,7 @@ async def _served(url: str) -> str:
 
 
 async def test_every_worker_follows_the_accepted_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    config = load_config(environ={})
-    config = config.model_copy(update={"nlu": config.nlu.model_copy(update={"url": None})})
+    config = local_config(load_config(environ={}))
     current, _, _ = await ensure_model(config)  # the session's cached model: no training
     models, reviewed = tmp_path / "models", tmp_path / "review" / "examples.yml"
     models.mkdir()

@@ -51,7 +51,7 @@ folded = stages.intent.predict_proba(X[:8])[:, list(stages.intent.classes_).inde
 vectors = np.eye(4, dtype=np.float32)[[labels.index(l) for l in y]]  # one direction per label
 stages.neighbours = Neighbours(vectors, np.array(y), k=5)
 near = stages.predict_proba(X[:8], vectors[:8], 0.5)
-votes = stages.neighbours.vote(vectors[:2], np.array(sorted(set(y))))
+votes, _ = stages.neighbours.votes(vectors[:2], stages.intent.classes_, stages.service.classes_)
 try:
     TwoStages(lambda: LogisticRegression()).fit(X[:4], ["greet"] * 4)
     refused = False
@@ -63,7 +63,7 @@ print(json.dumps({
     "right": [names[i] for i in p.argmax(axis=1)] == y[:8], "refused": refused,
     "near_sums": near.sum(axis=1).tolist(), "near_right": [names[i] for i in near.argmax(axis=1)] == y[:8],
     "near_surer": bool((near.max(axis=1) >= p.max(axis=1) - 1e-9).all()),
-    "votes": votes.tolist(), "vote_classes": sorted(set(y)),
+    "votes": votes.tolist(), "vote_classes": stages.intent.classes_.tolist(),
 }))
 """
 

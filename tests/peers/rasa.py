@@ -24,7 +24,7 @@ from pathlib import Path
 
 from core.config import AppConfig, load_config
 from nlu.generate import fingerprint, render
-from nlu.sidecar import RasaSidecar, free_port
+from nlu.sidecar import RasaSidecar, free_port, local_config
 
 STARTUP_TIMEOUT = 600.0  # seconds; measured 258 s for a model load on a loaded 2-core machine
 
@@ -48,7 +48,7 @@ class _LoopThread:
 
 class ThreadedSidecar:
     def __init__(self, config: AppConfig, port: int | None = None, model: Path | None = None) -> None:
-        local = config.model_copy(update={"nlu": config.nlu.model_copy(update={"url": None})})
+        local = local_config(config)
         self._loop = _LoopThread()
         # A shared test machine can be slow to load TensorFlow: wait longer than the app does.
         self.sidecar = RasaSidecar(local, port=port or free_port(), model=model, startup_timeout=STARTUP_TIMEOUT)
